@@ -1,0 +1,61 @@
+"""alexnet_lib: the library behind the book "AlexNet, hands-on"."""
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import (
+    FASHION_MNIST_CLASSES,
+    FashionMNISTBatches,
+    class_names,
+    load_fashion_mnist,
+    read_fashion_mnist,
+    resize_batch,
+    text_labels,
+)
+from .devices import choose_precision, resolve_device, set_seed, try_gpu
+from .history import EpochRecord, History
+from .models import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size
+from .plots import plot_history, show_images, use_language
+from .quick import quick_mode
+from .summary import LayerInfo, Summary, layer_summary
+from .train import (
+    NonFiniteLossError,
+    OutOfMemoryError,
+    TrainingError,
+    evaluate_accuracy,
+    train,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALEXNET_MIN_IMAGE_SIZE",
+    "FASHION_MNIST_CLASSES",
+    "AlexNet",
+    "EpochRecord",
+    "FashionMNISTBatches",
+    "History",
+    "LayerInfo",
+    "LeNet",
+    "NonFiniteLossError",
+    "OutOfMemoryError",
+    "Summary",
+    "TrainingError",
+    "alexnet_feature_size",
+    "choose_precision",
+    "class_names",
+    "evaluate_accuracy",
+    "layer_summary",
+    "load_checkpoint",
+    "load_fashion_mnist",
+    "plot_history",
+    "quick_mode",
+    "read_fashion_mnist",
+    "resize_batch",
+    "resolve_device",
+    "save_checkpoint",
+    "set_seed",
+    "show_images",
+    "text_labels",
+    "train",
+    "try_gpu",
+    "use_language",
+]

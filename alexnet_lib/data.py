@@ -1,0 +1,253 @@
+"""Fashion-MNIST kept whole on the training device, served in resized (and augmented) batches.
+
+The source notebook resized every image with PIL, one at a time, inside the training loop.
+Here the 70,000 uint8 images live in one tensor on the device, and each batch is gathered,
+converted and resized there in a single call: no per-image Python work at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torchvision.datasets import FashionMNIST
+from torchvision.datasets.mnist import read_image_file, read_label_file
+
+from .devices import resolve_device
+from .quick import QUICK_TEST_EXAMPLES, QUICK_TRAIN_EXAMPLES, cap_examples
+
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+FASHION_MNIST_CLASSES = {
+    "en": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+    "zh": ("T恤", "裤子", "套衫", "连衣裙", "外套", "凉鞋", "衬衫", "运动鞋", "包", "短靴"),
+}  # fmt: skip
+
+Augment = Callable[[torch.Tensor], torch.Tensor]
+
+
+def class_names(lang: str = "en") -> list[str]:
+    """The ten class names in English ("en") or Chinese ("zh"), in label order."""
+    if lang not in FASHION_MNIST_CLASSES:
+        raise ValueError(f"lang must be one of {sorted(FASHION_MNIST_CLASSES)}, got {lang!r}.")
+    return list(FASHION_MNIST_CLASSES[lang])
+
+
+def text_labels(labels: torch.Tensor | list[int], lang: str = "en") -> list[str]:
+    """Class names for a sequence of label indices."""
+    names = class_names(lang)
+    return [names[int(i)] for i in labels]
+
+
+def default_data_root() -> Path:
+    """The per-user cache folder where Fashion-MNIST is downloaded when no root is given."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "alexnet-hands-on"
+
+
+def resolve_data_root(root: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """Where to read the data: the argument, else $ALEXNET_DATA, else the per-user cache.
+
+    Returns the folder and whether downloading into it is allowed (only into the cache).
+    """
+    if root is not None:
+        return Path(root).expanduser(), False
+    if os.environ.get("ALEXNET_DATA"):
+        return Path(os.environ["ALEXNET_DATA"]).expanduser(), False
+    return default_data_root(), True
+
+
+def _missing_files(raw: Path) -> list[str]:
+    return [name for name in FASHION_MNIST_FILES if not (raw / name).is_file()]
+
+
+def _not_found_message(raw: Path, missing: list[str]) -> str:
+    return (
+        f"Fashion-MNIST not found: {raw} lacks {', '.join(missing)}.\n"
+        f"The loader needs these four uncompressed files in that folder: "
+        f"{', '.join(FASHION_MNIST_FILES)}.\n"
+        "Fix it in one of these ways:\n"
+        "  - set the environment variable ALEXNET_DATA (or pass root=...) to a folder that "
+        "holds FashionMNIST/raw/ with those files;\n"
+        f"  - or run once with internet access and no root set: the files are then downloaded "
+        f"into {default_data_root()}."
+    )
+
+
+def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    prefix = "train" if train else "t10k"
+    readers = (
+        (raw / f"{prefix}-images-idx3-ubyte", read_image_file),
+        (raw / f"{prefix}-labels-idx1-ubyte", read_label_file),
+    )
+    tensors = []
+    for path, reader in readers:
+        try:
+            tensors.append(reader(str(path)))
+        except Exception as err:  # torchvision raises assorted errors on bad IDX files
+            raise ValueError(
+                f"Could not read {path}: it is truncated or not a Fashion-MNIST IDX file "
+                f"({type(err).__name__}: {err}). Delete it and download or copy it again."
+            ) from err
+    images, labels = tensors
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{readers[0][0]} holds {len(images)} images but {readers[1][0]} holds "
+            f"{len(labels)} labels; one of them is truncated or from another data set."
+        )
+    return images, labels
+
+
+def read_fashion_mnist(
+    root: str | os.PathLike | None = None, train: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole split as (images uint8 [N, 28, 28], labels int64 [N]), read with torchvision."""
+    folder, may_download = resolve_data_root(root)
+    raw = folder / "FashionMNIST" / "raw"
+    missing = _missing_files(raw)
+    if missing and may_download:
+        try:
+            FashionMNIST(str(folder), train=train, download=True)
+        except Exception as err:  # no network, a mirror down, a full disk ...
+            raise FileNotFoundError(
+                _not_found_message(raw, missing) + f"\nThe download failed: {err}"
+            ) from err
+        missing = _missing_files(raw)
+    if missing:
+        raise FileNotFoundError(_not_found_message(raw, missing))
+    return _read_split(raw, train)
+
+
+class FashionMNISTBatches:
+    """An iterable over (X, y) batches that keeps the whole split on `device` as uint8.
+
+    X is float32 [B, 1, H, W] in [0, 1], y int64 [B]. Shuffling draws a new order every
+    epoch from the iterator's own generator, so a checkpoint can restore it exactly.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        resize: int | None = None,
+        augment: Augment | None = None,
+        device: torch.device,
+    ) -> None:
+        self.images = images.unsqueeze(1).to(device)  # [N, 1, 28, 28] uint8
+        self.labels = labels.to(device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.resize = resize
+        self.augment = augment
+        self.device = device
+        self.generator = torch.Generator()
+        self.generator.manual_seed(int(torch.randint(0, 2**62, (1,))))
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        side = self.resize or self.images.shape[-1]
+        return (1, side, side)
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.labels)
+
+    def __len__(self) -> int:
+        return -(-self.num_examples // self.batch_size)
+
+    def epoch_order(self) -> torch.Tensor:
+        """The example order for one epoch (a fresh permutation when shuffling)."""
+        if self.shuffle:
+            order = torch.randperm(self.num_examples, generator=self.generator)
+        else:
+            order = torch.arange(self.num_examples)
+        return order.to(self.device)
+
+    def batches(self, order: torch.Tensor, start: int = 0) -> Iterator[tuple[torch.Tensor, ...]]:
+        """Yield the batches of `order`, beginning with batch number `start`."""
+        for first in range(start * self.batch_size, len(order), self.batch_size):
+            index = order[first : first + self.batch_size]
+            yield self.make_batch(self.images[index]), self.labels[index]
+
+    def make_batch(self, images_uint8: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 1, 28, 28] -> float [B, 1, H, W]: scale to [0, 1], resize, augment."""
+        X = images_uint8.float().div_(255)
+        if self.resize is not None:
+            X = resize_batch(X, self.resize)
+        if self.augment is not None:
+            X = self.augment(X)
+        return X
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        return self.batches(self.epoch_order())
+
+
+def resize_batch(X: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinear resize of a whole batch to size x size (antialiased when shrinking)."""
+    shrinking = size < X.shape[-1] or size < X.shape[-2]
+    return F.interpolate(
+        X, size=(size, size), mode="bilinear", align_corners=False, antialias=shrinking
+    )
+
+
+def _check_positive(name: str, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+
+
+def load_fashion_mnist(
+    batch_size: int,
+    resize: int | None = None,
+    *,
+    root: str | os.PathLike | None = None,
+    augment: Augment | None = None,
+    limit: int | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[FashionMNISTBatches, FashionMNISTBatches]:
+    """Fashion-MNIST as (train_iter, test_iter) yielding (X, y) batches on `device`.
+
+    batch_size: images per batch. resize: side in pixels (e.g. 224 for AlexNet), None keeps 28.
+    root: data folder (default: $ALEXNET_DATA, else a per-user cache where it downloads).
+    augment: a function applied to every training batch (float [B, 1, H, W]) on the device.
+    limit: keep only the first `limit` examples of each split. device: default, the best
+    available (see `try_gpu`). With ALEXNET_QUICK=1 both splits are capped further.
+    """
+    _check_positive("batch_size", batch_size)
+    _check_positive("resize", resize)
+    _check_positive("limit", limit)
+    device = resolve_device(device)
+    splits = []
+    for train, cap, name in (
+        (True, QUICK_TRAIN_EXAMPLES, "training"),
+        (False, QUICK_TEST_EXAMPLES, "test"),
+    ):
+        images, labels = read_fashion_mnist(root, train=train)
+        split_limit = cap_examples(limit, cap, name)
+        if split_limit is not None:
+            images, labels = images[:split_limit], labels[:split_limit]
+        splits.append(
+            FashionMNISTBatches(
+                images,
+                labels,
+                batch_size,
+                shuffle=train,
+                resize=resize,
+                augment=augment if train else None,
+                device=device,
+            )
+        )
+    return splits[0], splits[1]

@@ -1,0 +1,94 @@
+"""What a training run records, epoch by epoch, and how to plot and save it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class EpochRecord:
+    epoch: int  # counted from 1
+    train_loss: float  # mean cross-entropy over every training example of the epoch
+    train_acc: float
+    test_acc: float
+    seconds: float  # training and evaluation
+    images_per_sec: float  # training images per second of training time
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run, plus its settings; `interrupted` is True after Ctrl-C."""
+
+    epochs: list[EpochRecord] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __getitem__(self, i: int) -> EpochRecord:
+        return self.epochs[i]
+
+    def column(self, name: str) -> list[float]:
+        """One metric for every epoch, e.g. history.column("test_acc")."""
+        return [getattr(record, name) for record in self.epochs]
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self.column("train_loss")
+
+    @property
+    def train_acc(self) -> list[float]:
+        return self.column("train_acc")
+
+    @property
+    def test_acc(self) -> list[float]:
+        return self.column("test_acc")
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.column("seconds"))
+
+    def summary(self) -> str:
+        """One line: epochs, time, final metrics and speed."""
+        if not self.epochs:
+            return "no epoch finished"
+        last = self.epochs[-1]
+        return (
+            f"{len(self.epochs)} epoch(s) in {self.total_seconds:.1f} s: "
+            f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, "
+            f"test acc {last.test_acc:.3f}, {last.images_per_sec:,.0f} images/s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "interrupted": self.interrupted,
+            "epochs": [asdict(record) for record in self.epochs],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(
+            epochs=[EpochRecord(**record) for record in data["epochs"]],
+            settings=dict(data.get("settings", {})),
+            interrupted=bool(data.get("interrupted", False)),
+        )
+
+    def save(self, path: str | os.PathLike) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> History:
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+    def plot(self, ax=None, lang: str = "en"):
+        """Loss and accuracies against epochs on one matplotlib axes; returns the axes."""
+        from .plots import plot_history
+
+        return plot_history(self, ax=ax, lang=lang)

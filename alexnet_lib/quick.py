@@ -1,0 +1,37 @@
+"""Quick mode: ALEXNET_QUICK=1 caps data and epochs so that a notebook runs in a minute on a CPU.
+
+The book's continuous integration executes every notebook this way; readers never need it.
+The notebooks' code is the same in both modes: only the library looks at the variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+QUICK_TRAIN_EXAMPLES = 1024
+QUICK_TEST_EXAMPLES = 512
+QUICK_EPOCHS = 2
+
+
+def quick_mode() -> bool:
+    """True when the environment variable ALEXNET_QUICK is set to 1 (or true/yes)."""
+    return os.environ.get("ALEXNET_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def cap_examples(limit: int | None, cap: int, split: str) -> int | None:
+    """In quick mode, return min(limit, cap) and say so; otherwise return `limit` unchanged."""
+    if not quick_mode() or (limit is not None and limit <= cap):
+        return limit
+    print(f"[quick mode] ALEXNET_QUICK=1: using the first {cap} {split} images only.")
+    return cap
+
+
+def cap_epochs(num_epochs: int) -> int:
+    """In quick mode, return min(num_epochs, QUICK_EPOCHS) and say so."""
+    if not quick_mode() or num_epochs <= QUICK_EPOCHS:
+        return num_epochs
+    print(
+        f"[quick mode] ALEXNET_QUICK=1: training {QUICK_EPOCHS} of {num_epochs} epochs; "
+        "unset ALEXNET_QUICK for the full run."
+    )
+    return QUICK_EPOCHS
