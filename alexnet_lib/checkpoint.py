@@ -39,7 +39,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except Exception as err:  # truncated zip, random bytes, a pickle with code in it ...
         raise ValueError(
             f"Could not load checkpoint {path}: the file is truncated, corrupt or not a "
-            f"PyTorch checkpoint ({type(err).__name__}). Delete it to start afresh."
+            f"PyTorch checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:200]}). "
+            "Delete it to start afresh."
         ) from err
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(

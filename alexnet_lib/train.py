@@ -461,6 +461,6 @@ def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epoc
         "image_shape": "x".join(str(s) for s in image_shape),
         "optimizer": type(optimizer).__name__,
         "lr": optimizer.param_groups[0]["lr"],
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
     }

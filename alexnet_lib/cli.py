@@ -1,0 +1,81 @@
+"""Command line: `python -m alexnet_lib train ...` trains AlexNet on Fashion-MNIST."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from .data import load_fashion_mnist
+from .devices import PRECISIONS, set_seed
+from .models import AlexNet
+from .train import train
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.seed is not None:
+        set_seed(args.seed)
+    net = AlexNet(image_size=args.image_size)
+    train_iter, test_iter = load_fashion_mnist(
+        args.batch_size, resize=args.image_size, root=args.data, limit=args.limit,
+        device=args.device,
+    )
+    checkpoint = out / "checkpoint.pt"
+    history = train(
+        net, train_iter, test_iter, args.epochs, lr=args.lr, device=args.device,
+        precision=args.precision, checkpoint=checkpoint, resume=args.resume,
+        progress=not args.no_progress,
+    )
+    history.save(out / "history.json")
+    torch.save(net.state_dict(), out / "weights.pt")
+    print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
+    return 130 if history.interrupted else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m alexnet_lib",
+        description="AlexNet, hands-on: train AlexNet on Fashion-MNIST from the command line.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train = commands.add_parser(
+        "train",
+        help="train AlexNet on Fashion-MNIST; writes history.json and weights.pt into --out",
+        description="Train AlexNet on Fashion-MNIST. Writes OUT/history.json (per-epoch "
+        "metrics and settings), OUT/weights.pt (the state_dict) and OUT/checkpoint.pt "
+        "(updated every epoch and on Ctrl-C; --resume continues from it). Exits with 130 "
+        "when interrupted with Ctrl-C, after saving.",
+    )
+    train.add_argument("--epochs", type=int, default=10, help="number of epochs (default 10)")
+    train.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")
+    train.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (0.001)")
+    train.add_argument("--image-size", type=int, default=224,
+                       help="side the 28x28 images are resized to (224; at least 67)")
+    train.add_argument("--device", default=None,
+                       help="cpu, cuda, cuda:N or mps (default: the best available)")
+    train.add_argument("--precision", default="auto", choices=PRECISIONS,
+                       help="number format (auto: bf16 where supported, else fp32)")
+    train.add_argument("--limit", type=int, default=None,
+                       help="use only the first N images of each split")
+    train.add_argument("--data", default=None,
+                       help="data folder holding FashionMNIST/raw (default: $ALEXNET_DATA, "
+                       "else a per-user cache that downloads)")
+    train.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
+    train.add_argument("--out", default="runs/alexnet", help="output folder (runs/alexnet)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(func=_train_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

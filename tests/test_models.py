@@ -1,0 +1,99 @@
+import pytest
+import torch
+from torch import nn
+
+from alexnet_lib import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size
+
+SOURCE_NOTEBOOK_PRINT = """AlexNet(
+  (conv): Sequential(
+    (0): Conv2d(1, 96, kernel_size=(11, 11), stride=(4, 4))
+    (1): ReLU()
+    (2): MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)
+    (3): Conv2d(96, 256, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
+    (4): ReLU()
+    (5): MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)
+    (6): Conv2d(256, 384, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    (7): ReLU()
+    (8): Conv2d(384, 384, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    (9): ReLU()
+    (10): Conv2d(384, 256, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    (11): ReLU()
+    (12): MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)
+  )
+  (fc): Sequential(
+    (0): Linear(in_features=6400, out_features=4096, bias=True)
+    (1): ReLU()
+    (2): Dropout(p=0.5, inplace=False)
+    (3): Linear(in_features=4096, out_features=4096, bias=True)
+    (4): ReLU()
+    (5): Dropout(p=0.5, inplace=False)
+    (6): Linear(in_features=4096, out_features=10, bias=True)
+  )
+)"""
+
+
+def count(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def test_alexnet_matches_the_source_notebook():
+    net = AlexNet()
+    assert count(net) == 46_764_746
+    assert str(net) == SOURCE_NOTEBOOK_PRINT
+
+
+def test_alexnet_output_shape_at_224_and_at_the_smallest_size():
+    net = AlexNet().eval()
+    assert net(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
+    small = AlexNet(image_size=ALEXNET_MIN_IMAGE_SIZE).eval()
+    assert alexnet_feature_size(ALEXNET_MIN_IMAGE_SIZE) == 1
+    assert small(torch.zeros(3, 1, 67, 67)).shape == (3, 10)
+    assert small.fc[0].in_features == 256
+
+
+def test_alexnet_three_channels_and_other_class_count():
+    net = AlexNet(in_channels=3, num_classes=1000).eval()
+    assert net(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
+
+
+def test_alexnet_rejects_images_below_the_smallest_size():
+    assert alexnet_feature_size(ALEXNET_MIN_IMAGE_SIZE - 1) < 1
+    with pytest.raises(ValueError, match="at least 67"):
+        AlexNet(image_size=66)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(2, 3, 224, 224), (2, 1, 96, 96), (1, 224, 224), (2, 1, 224, 200)],
+)
+def test_alexnet_wrong_input_shape_is_a_value_error_naming_both_shapes(shape):
+    net = AlexNet()
+    with pytest.raises(ValueError) as info:
+        net(torch.zeros(shape))
+    message = str(info.value)
+    assert "[batch, 1, 224, 224]" in message
+    assert str(list(shape)) in message
+
+
+def test_alexnet_init_ran():
+    torch.manual_seed(0)
+    net = AlexNet()
+    for layer in [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]:
+        assert torch.count_nonzero(layer.bias) == 0  # PyTorch's default init has non-zero biases
+        fan_in = layer.weight[0].numel()
+        expected_std = (2.0 / fan_in) ** 0.5  # Kaiming normal for ReLU
+        assert layer.weight.std().item() == pytest.approx(expected_std, rel=0.1)
+
+
+def test_lenet_shapes_parameters_and_activations():
+    for activation, act_type in (("sigmoid", nn.Sigmoid), ("relu", nn.ReLU)):
+        net = LeNet(activation).eval()
+        assert net(torch.zeros(4, 1, 28, 28)).shape == (4, 10)
+        assert count(net) == 61_706
+        assert sum(isinstance(m, act_type) for m in net.modules()) == 4
+        assert [m.out_channels for m in net.conv if isinstance(m, nn.Conv2d)] == [6, 16]
+        assert [m.out_features for m in net.fc if isinstance(m, nn.Linear)] == [120, 84, 10]
+    with pytest.raises(ValueError, match="activation"):
+        LeNet("tanh")
+    with pytest.raises(ValueError, match=r"\[batch, 1, 28, 28\]"):
+        LeNet()(torch.zeros(1, 1, 224, 224))

@@ -1,0 +1,25 @@
+from alexnet_lib import AlexNet, LeNet, layer_summary
+
+
+def test_alexnet_summary_shapes_params_and_flops():
+    net = AlexNet()
+    summary = layer_summary(net, (1, 224, 224))
+    assert summary.total_params == sum(p.numel() for p in net.parameters())
+    by_name = {layer.name: layer for layer in summary.layers}
+    assert by_name["conv.0"].output_shape == (96, 54, 54)
+    assert by_name["conv.12"].output_shape == (256, 5, 5)
+    assert by_name["fc.6"].output_shape == (10,)
+    # conv1: 2 * (96*54*54 outputs) * (1*11*11 inputs per output)
+    assert by_name["conv.0"].flops == 2 * 96 * 54 * 54 * 121
+    assert by_name["fc.0"].flops == 2 * 6400 * 4096
+    fc_params = sum(layer.params for layer in summary.layers if layer.name.startswith("fc"))
+    assert 0.90 < fc_params / summary.total_params < 0.95
+
+
+def test_summary_table_and_modes():
+    net = LeNet().train()
+    summary = layer_summary(net, (1, 1, 28, 28))
+    assert net.training  # mode restored
+    table = str(summary)
+    assert "conv.0" in table and "6 x 28 x 28" in table
+    assert f"{summary.total_params:,}" in table.splitlines()[-1]

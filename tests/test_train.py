@@ -1,0 +1,95 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from toy_models import FixedLogits, ToyNet
+
+from alexnet_lib import AlexNet, History, evaluate_accuracy, load_fashion_mnist, set_seed, train
+from alexnet_lib.quick import QUICK_EPOCHS, QUICK_TEST_EXAMPLES, QUICK_TRAIN_EXAMPLES
+
+
+def test_epoch_loss_is_the_mean_over_examples_not_over_batches(tiny_root):
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(10, root=root, limit=25, device="cpu")
+    logits = torch.tensor([[4.0, 0, 0, 0, 0, 0, 0, 0, 0, -3.0]])
+    net = FixedLogits(logits)
+    history = train(net, train_iter, test_iter, 2, device="cpu", progress=False)
+    y = train_iter.labels
+    per_example = F.cross_entropy(logits.expand(len(y), -1), y, reduction="none")
+    assert history.train_loss == pytest.approx([per_example.mean().item()] * 2, abs=1e-6)
+    # batches of 10, 10 and 5: the mean of batch means would weigh the last 5 double
+    batch_means = [per_example[i : i + 10].mean() for i in (0, 10, 20)]
+    assert abs(torch.stack(batch_means).mean() - per_example.mean()) > 1e-3
+    assert history.train_acc[0] == pytest.approx((y == 0).float().mean().item())
+
+
+def test_short_cpu_run_on_real_images_learns(real_data_root, capsys):
+    set_seed(0)
+    net = AlexNet(image_size=67)
+    train_iter, test_iter = load_fashion_mnist(64, resize=67, root=real_data_root, limit=2500,
+                                               device="cpu")
+    history = train(net, train_iter, test_iter, 3, device="cpu", progress=False)
+    assert len(history) == 3 and not history.interrupted
+    assert history.test_acc[-1] >= 0.75  # chance is 0.10
+    assert history.train_loss[-1] < history.train_loss[0]
+    out = capsys.readouterr().out
+    assert "Training AlexNet on cpu" in out and "2,500 training" in out
+    assert out.strip().splitlines()[-1].startswith("Done: 3 epoch(s)")
+    record = history[-1]
+    assert record.seconds > 0 and record.images_per_sec > 0
+
+
+def test_evaluate_accuracy_uses_eval_mode_and_restores_the_mode(tiny_root):
+    root, _ = tiny_root
+    _, test_iter = load_fashion_mnist(8, root=root, device="cpu")
+    modes = []
+    net = ToyNet()
+    net.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    for mode in (True, False):
+        net.train(mode)
+        acc = evaluate_accuracy(net, test_iter)
+        assert 0.0 <= acc <= 1.0
+        assert net.training is mode
+    assert modes and not any(modes)
+
+
+def test_history_roundtrip_and_plot(tmp_path, tiny_root):
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    history = train(ToyNet(), train_iter, test_iter, 2, device="cpu", progress=False)
+    history.save(tmp_path / "h.json")
+    loaded = History.load(tmp_path / "h.json")
+    assert loaded.to_dict() == history.to_dict()
+    assert loaded.settings["batch_size"] == 16 and loaded.settings["device"] == "cpu"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = history.plot(lang="zh")
+    assert ax.get_title() == "训练过程" and len(ax.get_lines()) == 3
+
+
+def test_quick_mode_caps_data_and_epochs_and_says_so(tiny_root, monkeypatch, capsys):
+    root, _ = tiny_root
+    monkeypatch.setenv("ALEXNET_QUICK", "1")
+    monkeypatch.setattr("alexnet_lib.data.QUICK_TRAIN_EXAMPLES", 20)
+    monkeypatch.setattr("alexnet_lib.data.QUICK_TEST_EXAMPLES", 10)
+    train_iter, test_iter = load_fashion_mnist(8, root=root, device="cpu")
+    assert (train_iter.num_examples, test_iter.num_examples) == (20, 10)
+    history = train(ToyNet(), train_iter, test_iter, QUICK_EPOCHS + 3, device="cpu",
+                    progress=False)
+    assert len(history) == QUICK_EPOCHS
+    out = capsys.readouterr().out
+    assert out.count("ALEXNET_QUICK=1") == 3
+    assert QUICK_TRAIN_EXAMPLES > 0 and QUICK_TEST_EXAMPLES > 0
+
+
+def test_same_seed_same_run_on_cpu(tiny_root):
+    root, _ = tiny_root
+    results = []
+    for _ in range(2):
+        set_seed(7)
+        net = ToyNet()
+        train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+        history = train(net, train_iter, test_iter, 2, device="cpu", progress=False)
+        results.append((history.train_loss, [p.detach().clone() for p in net.parameters()]))
+    assert results[0][0] == results[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(results[0][1], results[1][1], strict=True))
