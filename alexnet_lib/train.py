@@ -218,7 +218,7 @@ class _Trainer:
             batches = iter(train_iter)
         num_batches = len(train_iter)
         sync_every = max(1, min(50, num_batches // 20))
-        sums = _DeviceSums(num_batches, device)
+        sums = _DeviceSums(num_batches, device, first=pos.batch)
         bar = tqdm(total=num_batches, initial=pos.batch, disable=not self.progress,
                    leave=False, desc=f"epoch {pos.epoch + 1}", unit="batch")
         try:
@@ -314,12 +314,12 @@ class _Trainer:
 class _DeviceSums:
     """An epoch's loss and accuracy, summed on the device between two syncs."""
 
-    def __init__(self, num_batches: int, device: torch.device) -> None:
+    def __init__(self, num_batches: int, device: torch.device, first: int) -> None:
         self.losses = torch.zeros(num_batches, device=device)  # every batch's loss
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         self.count = 0
-        self.first = 0  # first batch since the last sync
+        self.first = first  # first batch since the last sync
         self.started = time.perf_counter()
 
     def add(self, i: int, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
