@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -25,12 +26,34 @@ _LABELS = {
 }  # fmt: skip
 
 
-def find_cjk_font() -> str | None:
-    """The name of an installed font that has Chinese characters, or None."""
-    from matplotlib import font_manager
+# File names of the fonts above, to find them when matplotlib's font cache predates them.
+_CJK_FONT_FILES = ("cjk", "sourcehansans", "wqy", "simhei", "msyh", "pingfang", "stheiti")
 
+
+def _known_cjk_font(font_manager) -> str | None:
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def find_cjk_font() -> str | None:
+    """The name of an installed font that has Chinese characters, or None.
+
+    matplotlib caches its font list the first time it runs and does not notice fonts
+    installed after that (e.g. `apt-get install fonts-noto-cjk` on Colab), so when the
+    cached list has no Chinese font, the system's font files are looked through once more.
+    """
+    from matplotlib import font_manager
+
+    font = _known_cjk_font(font_manager)
+    if font is not None:
+        return font
+    for path in font_manager.findSystemFonts():
+        if any(key in Path(path).name.lower() for key in _CJK_FONT_FILES):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    return _known_cjk_font(font_manager)
 
 
 def use_language(lang: str = "en") -> str | None:
