@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .data import load_fashion_mnist
-from .devices import PRECISIONS, set_seed
+from .devices import PRECISIONS, resolve_device, set_seed
 from .models import AlexNet
 from .train import train
 
@@ -34,6 +34,21 @@ def _train_command(args: argparse.Namespace) -> int:
     torch.save(net.state_dict(), out / "weights.pt")
     print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
     return 130 if history.interrupted else 0
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    from .bench import format_table, run_benchmark, save_results
+
+    device = resolve_device(args.device)
+    full_run_epochs = args.full_run_epochs
+    if full_run_epochs is None:
+        full_run_epochs = 10 if device.type == "cuda" else 0
+    results = run_benchmark(device, image_size=args.image_size, batch_size=args.batch_size,
+                            steps=args.steps, full_run_epochs=full_run_epochs, root=args.data)
+    results["command"] = "python -m alexnet_lib bench " + " ".join(args.argv)
+    print(format_table(results))
+    print(f"Wrote {save_results(results, args.out)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,11 +84,33 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(func=_train_command)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure the source notebook's pipeline and loop against the library's",
+        description="Benchmark, in one process on one device: input-pipeline images/s (the "
+        "source notebook's PIL Resize + ToTensor DataLoader vs the library's loader), "
+        "training images/s (the source loop at batch 1 and at --batch-size vs "
+        "alexnet_lib.train), achieved FLOP/s against a measured matmul peak, and on a GPU a "
+        "full run. Prints a table and writes a JSON file into --out.",
+    )
+    bench.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps")
+    bench.add_argument("--image-size", type=int, default=224, help="image side (224)")
+    bench.add_argument("--batch-size", type=int, default=128, help="batch size (128)")
+    bench.add_argument("--steps", type=int, default=None,
+                       help="timed batches per measurement (default: 50 on a GPU, 3 on a CPU)")
+    bench.add_argument("--full-run-epochs", type=int, default=None,
+                       help="epochs of the full timed run (default: 10 on a GPU, none on a CPU)")
+    bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
+    bench.add_argument("--out", default="benchmarks/results", help="folder for the JSON file")
+    bench.set_defaults(func=_bench_command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.argv = argv[1:]
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:
