@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 from .data import load_fashion_mnist
 from .devices import PRECISIONS, resolve_device, set_seed
@@ -14,7 +16,30 @@ from .models import AlexNet
 from .train import train
 
 
+def _start_data_parallel(args: argparse.Namespace) -> bool:
+    """Under torchrun (WORLD_SIZE > 1): join the process group, one device per process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    use_cuda = torch.cuda.is_available() and args.device in (None, "cuda")
+    if use_cuda:
+        args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(args.device)
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    if args.seed is None:
+        args.seed = 0  # every process must build the same model and draw the same order
+    return True
+
+
 def _train_command(args: argparse.Namespace) -> int:
+    distributed = _start_data_parallel(args)
+    try:
+        return _train(args)
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+
+
+def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.seed is not None:
@@ -30,9 +55,10 @@ def _train_command(args: argparse.Namespace) -> int:
         precision=args.precision, checkpoint=checkpoint, resume=args.resume,
         progress=not args.no_progress,
     )
-    history.save(out / "history.json")
-    torch.save(net.state_dict(), out / "weights.pt")
-    print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        history.save(out / "history.json")
+        torch.save(net.state_dict(), out / "weights.pt")
+        print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
     return 130 if history.interrupted else 0
 
 
@@ -60,10 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train AlexNet on Fashion-MNIST; writes history.json and weights.pt into --out",
-        description="Train AlexNet on Fashion-MNIST. Writes OUT/history.json (per-epoch "
-        "metrics and settings), OUT/weights.pt (the state_dict) and OUT/checkpoint.pt "
-        "(updated every epoch and on Ctrl-C; --resume continues from it). Exits with 130 "
-        "when interrupted with Ctrl-C, after saving.",
+        description="Train AlexNet on Fashion-MNIST. Under `torchrun --nproc_per_node=N -m "
+        "alexnet_lib train ...` it trains data-parallel (NCCL on GPUs, gloo on CPUs); "
+        "--batch-size is then the global batch, split over the processes. Writes "
+        "OUT/history.json (per-epoch metrics and settings), OUT/weights.pt (the "
+        "state_dict) and OUT/checkpoint.pt (updated every epoch and on Ctrl-C; --resume "
+        "continues from it). Exits with 130 when interrupted with Ctrl-C, after saving.",
     )
     train.add_argument("--epochs", type=int, default=10, help="number of epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")

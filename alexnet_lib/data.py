@@ -156,6 +156,18 @@ class FashionMNISTBatches:
         self.device = device
         self.generator = torch.Generator()
         self.generator.manual_seed(int(torch.randint(0, 2**62, (1,))))
+        self.rank, self.world_size = 0, 1
+
+    def shard(self, rank: int, world_size: int) -> FashionMNISTBatches:
+        """Serve only process `rank`'s share of every batch (data-parallel training).
+
+        Every process draws the same order; process r takes every world_size-th example of
+        each batch, so together they see exactly the batches a single process would.
+        """
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size}), got {rank}.")
+        self.rank, self.world_size = rank, world_size
+        return self
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -180,7 +192,7 @@ class FashionMNISTBatches:
     def batches(self, order: torch.Tensor, start: int = 0) -> Iterator[tuple[torch.Tensor, ...]]:
         """Yield the batches of `order`, beginning with batch number `start`."""
         for first in range(start * self.batch_size, len(order), self.batch_size):
-            index = order[first : first + self.batch_size]
+            index = order[first : first + self.batch_size][self.rank :: self.world_size]
             yield self.make_batch(self.images[index]), self.labels[index]
 
     def make_batch(self, images_uint8: torch.Tensor) -> torch.Tensor:

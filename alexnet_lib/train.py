@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -58,6 +60,27 @@ def evaluate_accuracy(
     return correct.item() / max(count, 1)
 
 
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def _is_main_process() -> bool:
+    return not _distributed() or dist.get_rank() == 0
+
+
+def _say(message: str) -> None:
+    """Print once: in data-parallel training only process 0 speaks."""
+    if _is_main_process():
+        print(message, flush=True)
+
+
+def _sum_across_processes(*tensors: torch.Tensor) -> None:
+    """Add each tensor up over all processes, in place (nothing to do in a single process)."""
+    if _distributed():
+        for tensor in tensors:
+            dist.all_reduce(tensor)
+
+
 def _device_of(net: nn.Module) -> torch.device:
     return next(net.parameters()).device
 
@@ -81,6 +104,10 @@ def _count_correct(
                 count += len(y)
     finally:
         net.train(was_training)
+    if _distributed():
+        total = torch.tensor([count], device=device)
+        _sum_across_processes(correct, total)
+        count = int(total.item())
     return correct, count
 
 
@@ -162,6 +189,11 @@ class _Trainer:
 
     def __init__(self, net, optimizer, device, precision, progress) -> None:
         self.net = net
+        # In data-parallel training the wrapper averages gradients over processes.
+        self.model = (
+            DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+            if _distributed() else net
+        )
         self.optimizer = optimizer
         self.device = device
         self.precision = precision
@@ -219,7 +251,8 @@ class _Trainer:
         num_batches = len(train_iter)
         sync_every = max(1, min(50, num_batches // 20))
         sums = _DeviceSums(num_batches, device, first=pos.batch)
-        bar = tqdm(total=num_batches, initial=pos.batch, disable=not self.progress,
+        bar = tqdm(total=num_batches, initial=pos.batch,
+                   disable=not (self.progress and _is_main_process()),
                    leave=False, desc=f"epoch {pos.epoch + 1}", unit="batch")
         try:
             for i, (X, y) in enumerate(batches, start=pos.batch):
@@ -249,7 +282,7 @@ class _Trainer:
 
     def _step(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with _autocast(self.device, self.precision):
-            y_hat = self.net(X)
+            y_hat = self.model(X)
             loss = F.cross_entropy(y_hat, y)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -260,6 +293,7 @@ class _Trainer:
     def _sync(self, sums: _DeviceSums, done: int, bar) -> None:
         """Read the device's sums (one host sync), check the losses, keep the weights if good."""
         pos = self.position
+        sums.sum_across_processes()
         bad = sums.first_non_finite(done)
         if bad is not None:
             self._restore_weights()
@@ -329,6 +363,12 @@ class _DeviceSums:
         self.correct += (y_hat.argmax(dim=1) == y).sum()
         self.count += len(y)
 
+    def sum_across_processes(self) -> None:
+        if _distributed():
+            count = torch.tensor([self.count], device=self.loss_sum.device)
+            _sum_across_processes(self.losses, self.loss_sum, self.correct, count)
+            self.count = int(count.item())
+
     def first_non_finite(self, done: int) -> int | None:
         finite = torch.isfinite(self.losses[self.first : done])
         if bool(finite.all()):
@@ -383,13 +423,16 @@ def train(
         optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=device.type == "cuda")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
+    if _distributed():  # each process trains on its share of every batch
+        for data_iter in (train_iter, test_iter):
+            data_iter.shard(dist.get_rank(), dist.get_world_size())
     trainer = _Trainer(net, optimizer, device, precision_used, progress)
     if resume and os.path.exists(checkpoint):
         trainer.load(load_checkpoint(checkpoint))
-        print(f"Resuming from {checkpoint}: epoch {trainer.position.epoch + 1}, "
-              f"batch {trainer.position.batch}.")
+        _say(f"Resuming from {checkpoint}: epoch {trainer.position.epoch + 1}, "
+             f"batch {trainer.position.batch}.")
     elif resume:
-        print(f"No checkpoint at {checkpoint} yet: starting from scratch.")
+        _say(f"No checkpoint at {checkpoint} yet: starting from scratch.")
     history = trainer.history
     history.interrupted = False
     history.settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
@@ -405,41 +448,40 @@ def train(
                     raise KeyboardInterrupt  # Ctrl-C stopped the epoch between two batches
                 record = trainer.finish_epoch(test_iter)
                 _print_epoch(record, num_epochs)
-                if checkpoint is not None:
+                if checkpoint is not None and _is_main_process():
                     save_checkpoint(trainer.state(), checkpoint)
                 if trainer.stop_requested["stop"] and trainer.position.epoch < num_epochs:
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             history.interrupted = True
             saved = ""
-            if checkpoint is not None:
+            if checkpoint is not None and _is_main_process():
                 save_checkpoint(trainer.state(), checkpoint)
                 saved = f" Saved {checkpoint}; train(..., resume=True) continues from there."
             pos = trainer.position
-            print(f"Interrupted at epoch {pos.epoch + 1}, batch {pos.batch}: returning the "
-                  f"{len(history)} finished epoch(s); net keeps its weights.{saved}")
+            _say(f"Interrupted at epoch {pos.epoch + 1}, batch {pos.batch}: returning the "
+                 f"{len(history)} finished epoch(s); net keeps its weights.{saved}")
             return history
-    print("Done: " + history.summary())
+    _say("Done: " + history.summary())
     return history
 
 
 def _print_start(settings: dict[str, Any]) -> None:
-    print(
+    _say(
         f"Training {settings['model']} on {settings['device']} ({settings['precision']}): "
         f"{settings['num_epochs']} epochs, batch size {settings['batch_size']}, "
         f"{settings['train_examples']:,} training / {settings['test_examples']:,} test images "
         f"of {settings['image_shape']}, {settings['optimizer']} lr={settings['lr']:g}"
-        + (" [quick mode]" if settings["quick_mode"] else ""),
-        flush=True,
+        + (" [quick mode]" if settings["quick_mode"] else "")
+        + (f" [{settings['processes']} processes]" if settings["processes"] > 1 else "")
     )
 
 
 def _print_epoch(record: EpochRecord, num_epochs: int) -> None:
-    print(
+    _say(
         f"epoch {record.epoch}/{num_epochs}: loss {record.train_loss:.4f}, "
         f"train acc {record.train_acc:.3f}, test acc {record.test_acc:.3f}, "
-        f"{record.seconds:.1f} s, {record.images_per_sec:,.0f} images/s",
-        flush=True,
+        f"{record.seconds:.1f} s, {record.images_per_sec:,.0f} images/s"
     )
 
 
@@ -463,4 +505,5 @@ def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epoc
         "lr": optimizer.param_groups[0]["lr"],
         "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
+        "processes": dist.get_world_size() if _distributed() else 1,
     }
