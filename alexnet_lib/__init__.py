@@ -1,5 +1,6 @@
 """alexnet_lib: the library behind the book "AlexNet, hands-on"."""
 
+from . import augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     FASHION_MNIST_CLASSES,
@@ -39,6 +40,7 @@ __all__ = [
     "OutOfMemoryError",
     "Summary",
     "TrainingError",
+    "augment",
     "alexnet_feature_size",
     "choose_precision",
     "class_names",
