@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-QUICK_TRAIN_EXAMPLES = 1024
-QUICK_TEST_EXAMPLES = 512
+QUICK_TRAIN_EXAMPLES = 256
+QUICK_TEST_EXAMPLES = 256
 QUICK_EPOCHS = 2
 
 
