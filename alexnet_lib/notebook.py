@@ -32,17 +32,17 @@ METADATA_KEY = "alexnet"
 _MESSAGES = {
     "en": {
         "gpu": "Device: {device} ({name}).",
-        "cpu": "Device: CPU. Without a GPU a full training run takes hours, not minutes.",
+        "cpu": "Device: CPU. Small nets train in minutes; a 224-px AlexNet takes hours.",
         "colab_gpu": "  For a GPU on Colab: Runtime ▸ Change runtime type ▸ T4 GPU, then rerun.",
-        "fast_track": "  Or take the CPU fast track: run `%env ALEXNET_QUICK=1` before training.",
+        "fast_track": "  Or use smaller images (the CPU fast track), or `%env ALEXNET_QUICK=1`.",
         "quick": "[quick mode] ALEXNET_QUICK=1: at most {examples} training images and "
                  "{epochs} epochs.",
     },
     "zh": {
         "gpu": "设备：{device}（{name}）。",
-        "cpu": "设备：CPU。没有 GPU，完整训练一次要几个小时。",
+        "cpu": "设备：CPU。小网络几分钟就能训练完；224 像素的 AlexNet 要几个小时。",
         "colab_gpu": "  在 Colab 上换用 GPU：代码执行程序 ▸ 更改运行时类型 ▸ T4 GPU，再重新运行。",
-        "fast_track": "  或者走 CPU 快速通道：训练前运行 `%env ALEXNET_QUICK=1`。",
+        "fast_track": "  也可改用小尺寸图像（CPU 快速通道），或运行 `%env ALEXNET_QUICK=1`。",
         "quick": "[快速模式] ALEXNET_QUICK=1：最多 {examples} 张训练图像、{epochs} 个迭代周期。",
         "no_font": "没有找到中文字体，图中的汉字会显示成方框。\n"
                    "  在 Colab 上可运行 `!apt-get -qq install fonts-noto-cjk`，再重新运行本单元。",
