@@ -20,9 +20,9 @@ CJK_FONTS = (
 
 _LABELS = {
     "en": {"epoch": "epoch", "train_loss": "train loss", "train_acc": "train acc",
-           "test_acc": "test acc", "title": "Training progress"},
+           "test_acc": "test acc", "title": "Training progress", "value": "loss / accuracy"},
     "zh": {"epoch": "迭代周期 (epoch)", "train_loss": "训练损失", "train_acc": "训练准确率",
-           "test_acc": "测试准确率", "title": "训练过程"},
+           "test_acc": "测试准确率", "title": "训练过程", "value": "损失 / 准确率"},
 }  # fmt: skip
 
 
@@ -119,6 +119,7 @@ def plot_history(history, ax=None, lang: str = "en"):
     for column, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
         ax.plot(epochs, history.column(column), style, marker="o", label=text[column])
     ax.set_xlabel(text["epoch"])
+    ax.set_ylabel(text["value"])
     ax.set_title(text["title"])
     ax.grid(alpha=0.3)
     ax.legend()
