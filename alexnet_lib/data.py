@@ -237,6 +237,9 @@ def load_fashion_mnist(
     augment: a function applied to every training batch (float [B, 1, H, W]) on the device.
     limit: keep only the first `limit` examples of each split. device: default, the best
     available (see `try_gpu`). With ALEXNET_QUICK=1 both splits are capped further.
+
+    The training order comes from a generator seeded, when the loader is made, from
+    PyTorch's global one: call `set_seed` before `load_fashion_mnist` for a repeatable run.
     """
     _check_positive("batch_size", batch_size)
     _check_positive("resize", resize)
