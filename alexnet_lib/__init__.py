@@ -13,7 +13,7 @@ from .data import (
 )
 from .devices import choose_precision, resolve_device, set_seed, try_gpu
 from .history import EpochRecord, History
-from .models import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size
+from .models import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size, init_weights
 from .plots import plot_history, show_images, use_language
 from .quick import quick_mode
 from .summary import LayerInfo, Summary, layer_summary
@@ -45,6 +45,7 @@ __all__ = [
     "choose_precision",
     "class_names",
     "evaluate_accuracy",
+    "init_weights",
     "layer_summary",
     "load_checkpoint",
     "load_fashion_mnist",

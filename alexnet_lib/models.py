@@ -137,7 +137,12 @@ class LeNet(nn.Module):
 
 
 def init_weights(net: nn.Module, nonlinearity: str = "relu") -> None:
-    """Kaiming init for ReLU nets, Xavier for sigmoid nets; every bias starts at zero."""
+    """Kaiming init for ReLU nets, Xavier (Glorot) for any other `nonlinearity`; zero biases.
+
+    Kaiming's variance 2/fan_in keeps a ReLU layer's signal the same size layer after layer.
+    Xavier suits activations that are close to linear around 0 (tanh, sigmoid); a sigmoid's
+    slope is at most 1/4, so gradients still shrink through a deep sigmoid stack.
+    """
     for module in net.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             if nonlinearity == "relu":
