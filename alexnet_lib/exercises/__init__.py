@@ -1,0 +1,30 @@
+"""Self-checks for the book's exercises, one module per chapter.
+
+Each `check_*` function prints whether a learner's answer is right and, when it is not, a
+hint aimed at the most likely mistake; it also returns True or False. Messages are in
+English (lang="en") or Chinese (lang="zh"), like the rest of the library's notebook output.
+"""
+
+from .activations import check_dead_fraction, check_sigmoid_grad
+from .architecture import check_alexnet_params, check_conv_flops, check_memory_mb
+from .augmentation import check_batched_flip
+from .dropout import check_dropout, check_dropout_variance
+from .lenet import (
+    check_alexnet_fc_share,
+    check_conv_output_size,
+    check_lenet_param_count,
+)
+
+__all__ = [
+    "check_alexnet_fc_share",
+    "check_alexnet_params",
+    "check_batched_flip",
+    "check_conv_flops",
+    "check_conv_output_size",
+    "check_dead_fraction",
+    "check_dropout",
+    "check_dropout_variance",
+    "check_lenet_param_count",
+    "check_memory_mb",
+    "check_sigmoid_grad",
+]
