@@ -12,9 +12,16 @@ from .data import (
     text_labels,
 )
 from .devices import choose_precision, resolve_device, set_seed, try_gpu
+from .evaluation import Predictions, confident_mistakes, confusion_matrix, predict
 from .history import EpochRecord, History
 from .models import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size, init_weights
-from .plots import plot_history, show_images, use_language
+from .plots import (
+    plot_confusion_matrix,
+    plot_history,
+    show_filters,
+    show_images,
+    use_language,
+)
 from .quick import quick_mode
 from .summary import LayerInfo, Summary, layer_summary
 from .train import (
@@ -38,24 +45,30 @@ __all__ = [
     "LeNet",
     "NonFiniteLossError",
     "OutOfMemoryError",
+    "Predictions",
     "Summary",
     "TrainingError",
     "augment",
     "alexnet_feature_size",
     "choose_precision",
     "class_names",
+    "confident_mistakes",
+    "confusion_matrix",
     "evaluate_accuracy",
     "init_weights",
     "layer_summary",
     "load_checkpoint",
     "load_fashion_mnist",
+    "plot_confusion_matrix",
     "plot_history",
+    "predict",
     "quick_mode",
     "read_fashion_mnist",
     "resize_batch",
     "resolve_device",
     "save_checkpoint",
     "set_seed",
+    "show_filters",
     "show_images",
     "text_labels",
     "train",

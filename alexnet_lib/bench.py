@@ -218,6 +218,20 @@ def format_table(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+RECORDS = Path(__file__).parent / "results"
+"""The book's recorded benchmark runs, shipped with the library so that chapters can quote them."""
+
+
+def recorded_results() -> list[dict[str, Any]]:
+    """Every recorded run in `alexnet_lib/results/`, oldest first, each with its `file` name."""
+    records = []
+    for path in sorted(RECORDS.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["file"] = path.name
+        records.append(record)
+    return records
+
+
 def save_results(results: dict[str, Any], folder: str | Path) -> Path:
     """Append-only record: one JSON file per run, named by date and device."""
     folder = Path(folder)

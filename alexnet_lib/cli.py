@@ -13,6 +13,7 @@ import torch.distributed as dist
 from .data import load_fashion_mnist
 from .devices import PRECISIONS, resolve_device, set_seed
 from .models import AlexNet
+from .schedules import LR_SCHEDULES
 from .train import train
 
 
@@ -52,8 +53,8 @@ def _train(args: argparse.Namespace) -> int:
     checkpoint = out / "checkpoint.pt"
     history = train(
         net, train_iter, test_iter, args.epochs, lr=args.lr, device=args.device,
-        precision=args.precision, checkpoint=checkpoint, resume=args.resume,
-        progress=not args.no_progress,
+        precision=args.precision, lr_schedule=args.lr_schedule, checkpoint=checkpoint,
+        resume=args.resume, progress=not args.no_progress,
     )
     if not dist.is_initialized() or dist.get_rank() == 0:
         history.save(out / "history.json")
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=10, help="number of epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")
     train.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (0.001)")
+    train.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES,
+                       help="constant, or one-cycle: warm up, then decay to 0 (constant)")
     train.add_argument("--image-size", type=int, default=224,
                        help="side the 28x28 images are resized to (224; at least 67)")
     train.add_argument("--device", default=None,
@@ -130,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--full-run-epochs", type=int, default=None,
                        help="epochs of the full timed run (default: 10 on a GPU, none on a CPU)")
     bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
-    bench.add_argument("--out", default="benchmarks/results", help="folder for the JSON file")
+    bench.add_argument("--out", default="runs/bench",
+                       help="folder for the JSON file (runs/bench)")
     bench.set_defaults(func=_bench_command)
     return parser
 

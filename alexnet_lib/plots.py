@@ -20,9 +20,11 @@ CJK_FONTS = (
 
 _LABELS = {
     "en": {"epoch": "epoch", "train_loss": "train loss", "train_acc": "train acc",
-           "test_acc": "test acc", "title": "Training progress", "value": "loss / accuracy"},
+           "test_acc": "test acc", "title": "Training progress", "value": "loss / accuracy",
+           "true": "true class", "predicted": "predicted class"},
     "zh": {"epoch": "迭代周期 (epoch)", "train_loss": "训练损失", "train_acc": "训练准确率",
-           "test_acc": "测试准确率", "title": "训练过程", "value": "损失 / 准确率"},
+           "test_acc": "测试准确率", "title": "训练过程", "value": "损失 / 准确率",
+           "true": "真实类别", "predicted": "预测类别"},
 }  # fmt: skip
 
 
@@ -124,3 +126,43 @@ def plot_history(history, ax=None, lang: str = "en"):
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def plot_confusion_matrix(counts: torch.Tensor, names: Sequence[str], ax=None,
+                          lang: str = "en"):
+    """Draw a confusion matrix (rows: true class, columns: predicted) with its counts."""
+    import matplotlib.pyplot as plt
+
+    use_language(lang)
+    text = _LABELS[lang]
+    counts = torch.as_tensor(counts).cpu()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    # Colour by the share of each true class, so that every row reads on the same scale.
+    shares = counts.float() / counts.sum(dim=1, keepdim=True).clamp(min=1)
+    ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            if counts[i, j]:
+                ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=8,
+                        color="white" if shares[i, j] > 0.5 else "black")
+    ticks = range(len(names))
+    ax.set_xticks(ticks, names, rotation=45, ha="right")
+    ax.set_yticks(ticks, names)
+    ax.set_xlabel(text["predicted"])
+    ax.set_ylabel(text["true"])
+    return ax
+
+
+def show_filters(weight: torch.Tensor, num_cols: int = 16, scale: float = 0.6):
+    """Show convolution filters [out, in, k, k] as a grid of small images, one per filter.
+
+    Each filter is stretched to the full grey range on its own, as in Fig. 3 of the AlexNet
+    paper; with several input channels, the first one is shown.
+    """
+    weight = weight.detach().float().cpu()[:, 0]
+    low = weight.amin(dim=(1, 2), keepdim=True)
+    high = weight.amax(dim=(1, 2), keepdim=True)
+    images = (weight - low) / (high - low).clamp(min=1e-12)
+    num_rows = -(-len(images) // num_cols)
+    return show_images(images, num_rows, num_cols, scale=scale)

@@ -27,6 +27,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .devices import Precision, choose_precision, resolve_device
 from .history import EpochRecord, History
 from .quick import cap_epochs, quick_mode
+from .schedules import LR_SCHEDULES, lr_factor
 
 
 class TrainingError(RuntimeError):
@@ -145,11 +146,14 @@ def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def _validate(net: nn.Module, train_iter: Any, num_epochs: int, lr: float) -> None:
+def _validate(net: nn.Module, train_iter: Any, num_epochs: int, lr: float,
+              lr_schedule: str) -> None:
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive whole number, got {num_epochs!r}.")
     if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a positive number such as 0.001, got {lr!r}.")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {lr_schedule!r}.")
     if len(train_iter) == 0:
         raise ValueError("train_iter yields no batches: is the data limit 0?")
     expected = getattr(net, "input_shape", None)
@@ -187,7 +191,7 @@ class _Position:
 class _Trainer:
     """One training run's parts, and the two things it repeats: an epoch and a sync."""
 
-    def __init__(self, net, optimizer, device, precision, progress) -> None:
+    def __init__(self, net, optimizer, device, precision, progress, schedule) -> None:
         self.net = net
         # In data-parallel training the wrapper averages gradients over processes.
         self.model = (
@@ -195,6 +199,8 @@ class _Trainer:
             if _distributed() else net
         )
         self.optimizer = optimizer
+        self.schedule, self.total_steps = schedule  # (name, number of steps in the whole run)
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.device = device
         self.precision = precision
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
@@ -257,6 +263,7 @@ class _Trainer:
         try:
             for i, (X, y) in enumerate(batches, start=pos.batch):
                 self.rng_at_batch_start = _rng_state(device)
+                self._set_lr(pos.epoch * num_batches + i)
                 X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 try:
                     y_hat, loss = self._step(X, y)
@@ -279,6 +286,11 @@ class _Trainer:
                         break
         finally:
             bar.close()
+
+    def _set_lr(self, step: int) -> None:
+        factor = lr_factor(self.schedule, step, self.total_steps)
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = base_lr * factor
 
     def _step(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with _autocast(self.device, self.precision):
@@ -395,6 +407,7 @@ def train(
     device: str | torch.device | None = None,
     *,
     precision: str = "auto",
+    lr_schedule: str = "constant",
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
@@ -403,15 +416,17 @@ def train(
 
     optimizer: default Adam(lr). device: default the best available (CUDA, MPS, CPU).
     precision: "auto" (bf16 where the hardware has it, fp16 with loss scaling on older GPUs,
-    else fp32), or "fp32", "bf16", "fp16". checkpoint: a file written atomically after every
-    epoch and on Ctrl-C; with resume=True training continues from it.
+    else fp32), or "fp32", "bf16", "fp16". lr_schedule: "constant", or "one-cycle" (warm up
+    over the first 10% of the steps, then decay linearly to 0 by the last). checkpoint: a
+    file written atomically after every epoch and on Ctrl-C; with resume=True training
+    continues from it.
 
     Ctrl-C stops after the current batch and returns the history so far with
     `history.interrupted == True`; `net` keeps its weights. A NaN loss or running out of
     memory raises `NonFiniteLossError` / `OutOfMemoryError`, whose `.history` holds the
     finished epochs.
     """
-    _validate(net, train_iter, num_epochs, lr)
+    _validate(net, train_iter, num_epochs, lr, lr_schedule)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH to resume from.")
     num_epochs = cap_epochs(num_epochs)
@@ -426,7 +441,8 @@ def train(
     if _distributed():  # each process trains on its share of every batch
         for data_iter in (train_iter, test_iter):
             data_iter.shard(dist.get_rank(), dist.get_world_size())
-    trainer = _Trainer(net, optimizer, device, precision_used, progress)
+    schedule = (lr_schedule, num_epochs * len(train_iter))
+    trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule)
     if resume and os.path.exists(checkpoint):
         trainer.load(load_checkpoint(checkpoint))
         _say(f"Resuming from {checkpoint}: epoch {trainer.position.epoch + 1}, "
@@ -436,7 +452,7 @@ def train(
     history = trainer.history
     history.interrupted = False
     history.settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
-                                 num_epochs)
+                                 num_epochs, trainer.base_lrs[0], lr_schedule)
     _print_start(history.settings)
 
     with _stop_on_ctrl_c() as stop_requested:
@@ -462,6 +478,9 @@ def train(
             _say(f"Interrupted at epoch {pos.epoch + 1}, batch {pos.batch}: returning the "
                  f"{len(history)} finished epoch(s); net keeps its weights.{saved}")
             return history
+        finally:  # leave the optimizer as it came, so a second train() starts from its lr
+            for group, base_lr in zip(optimizer.param_groups, trainer.base_lrs, strict=True):
+                group["lr"] = base_lr
     _say("Done: " + history.summary())
     return history
 
@@ -472,6 +491,7 @@ def _print_start(settings: dict[str, Any]) -> None:
         f"{settings['num_epochs']} epochs, batch size {settings['batch_size']}, "
         f"{settings['train_examples']:,} training / {settings['test_examples']:,} test images "
         f"of {settings['image_shape']}, {settings['optimizer']} lr={settings['lr']:g}"
+        + (f" ({settings['lr_schedule']})" if settings["lr_schedule"] != "constant" else "")
         + (" [quick mode]" if settings["quick_mode"] else "")
         + (f" [{settings['processes']} processes]" if settings["processes"] > 1 else "")
     )
@@ -485,7 +505,8 @@ def _print_epoch(record: EpochRecord, num_epochs: int) -> None:
     )
 
 
-def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epochs) -> dict:
+def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epochs, lr,
+              lr_schedule) -> dict:
     def examples(data_iter) -> int:
         return getattr(data_iter, "num_examples", None) or len(getattr(data_iter, "dataset", []))
 
@@ -502,7 +523,8 @@ def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epoc
         "test_examples": examples(test_iter),
         "image_shape": "x".join(str(s) for s in image_shape),
         "optimizer": type(optimizer).__name__,
-        "lr": optimizer.param_groups[0]["lr"],
+        "lr": lr,
+        "lr_schedule": lr_schedule,
         "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
         "processes": dist.get_world_size() if _distributed() else 1,

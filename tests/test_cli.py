@@ -14,7 +14,7 @@ def test_help_documents_every_command_and_option():
     out = subprocess.run([sys.executable, "-m", "alexnet_lib", "train", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for option in ("--epochs", "--batch-size", "--lr", "--image-size", "--device", "--limit",
-                   "--out", "--resume", "--data"):
+                   "--out", "--resume", "--data", "--lr-schedule"):
         assert option in out
 
 
@@ -23,10 +23,11 @@ def test_train_writes_history_and_weights(tiny_root, tmp_path, capsys):
     out = tmp_path / "run"
     code = cli.main(["train", "--epochs", "1", "--batch-size", "16", "--image-size", "67",
                      "--limit", "32", "--device", "cpu", "--data", str(root), "--out", str(out),
-                     "--no-progress", "--seed", "0"])
+                     "--no-progress", "--seed", "0", "--lr-schedule", "one-cycle"])
     assert code == 0
     history = json.loads((out / "history.json").read_text())
     assert len(history["epochs"]) == 1 and history["settings"]["image_shape"] == "1x67x67"
+    assert history["settings"]["lr_schedule"] == "one-cycle"
     state = torch.load(out / "weights.pt", weights_only=True)
     assert state["fc.6.weight"].shape == (10, 4096)
     assert "Done: 1 epoch(s)" in capsys.readouterr().out

@@ -58,19 +58,22 @@ def test_sigint_stops_after_the_current_batch(tiny_root):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(tiny_root, tmp_path):
+@pytest.mark.parametrize("lr_schedule", ["constant", "one-cycle"])
+def test_interrupted_then_resumed_equals_uninterrupted(tiny_root, tmp_path, lr_schedule):
     root, _ = tiny_root
     set_seed(0)
-    straight, straight_history = run(root, ToyNet(), checkpoint=tmp_path / "a.pt")
+    straight, straight_history = run(root, ToyNet(), checkpoint=tmp_path / "a.pt",
+                                     lr_schedule=lr_schedule)
 
     set_seed(0)
     ckpt = tmp_path / "b.pt"
     net, partial = run(root, ToyNet(fail_at=8 + 5, failure=raise_keyboard_interrupt),
-                       checkpoint=ckpt)
+                       checkpoint=ckpt, lr_schedule=lr_schedule)
     assert partial.interrupted and load_checkpoint(ckpt)["position"]["batch"] == 4
 
     set_seed(123)  # a different state everywhere: resume must restore all of it
-    resumed, history = run(root, ToyNet(), checkpoint=ckpt, resume=True)
+    resumed, history = run(root, ToyNet(), checkpoint=ckpt, resume=True,
+                           lr_schedule=lr_schedule)
     assert not history.interrupted and len(history) == 3
     assert same_weights(weights(resumed), weights(straight))
     for a, b in zip(history.epochs, straight_history.epochs, strict=True):
@@ -150,6 +153,7 @@ def test_out_of_memory_suggests_a_smaller_batch_and_keeps_weights(tiny_root):
         ({"device": "gpu0"}, "device"),
         ({"device": "tpu"}, "device"),
         ({"precision": "fp8"}, "precision"),
+        ({"lr_schedule": "cosine"}, "lr_schedule"),
         ({"resume": True}, "checkpoint"),
     ],
 )

@@ -14,16 +14,19 @@ from .lenet import (
     check_conv_output_size,
     check_lenet_param_count,
 )
+from .training import check_confusion_matrix, check_epoch_hours
 
 __all__ = [
     "check_alexnet_fc_share",
     "check_alexnet_params",
     "check_batched_flip",
     "check_conv_flops",
+    "check_confusion_matrix",
     "check_conv_output_size",
     "check_dead_fraction",
     "check_dropout",
     "check_dropout_variance",
+    "check_epoch_hours",
     "check_lenet_param_count",
     "check_memory_mb",
     "check_sigmoid_grad",

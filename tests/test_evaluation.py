@@ -1,0 +1,86 @@
+"""Predictions, the confusion matrix, the most confident mistakes, and their plots."""
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+from toy_models import FixedLogits
+
+from alexnet_lib import (
+    confident_mistakes,
+    confusion_matrix,
+    load_fashion_mnist,
+    plot_confusion_matrix,
+    predict,
+    show_filters,
+)
+from alexnet_lib.bench import recorded_results
+
+matplotlib.use("Agg")
+
+
+def test_confusion_matrix_counts_true_rows_against_predicted_columns():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 2, 0, 2])
+    counts = confusion_matrix(predicted, labels, num_classes=3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert counts.sum() == len(labels)
+
+
+def test_confusion_matrix_matches_a_loop_on_random_data():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 10, (500,), generator=generator)
+    predicted = torch.randint(0, 10, (500,), generator=generator)
+    expected = torch.zeros(10, 10, dtype=torch.int64)
+    for t, p in zip(labels.tolist(), predicted.tolist(), strict=True):
+        expected[t, p] += 1
+    assert torch.equal(confusion_matrix(predicted, labels, 10), expected)
+
+
+def test_confusion_matrix_refuses_mismatched_shapes():
+    with pytest.raises(ValueError, match="same length"):
+        confusion_matrix(torch.zeros(3), torch.zeros(4), 10)
+
+
+def test_predict_returns_probabilities_and_labels_and_restores_the_mode(tiny_root):
+    root, arrays = tiny_root
+    _, test_iter = load_fashion_mnist(10, root=root, device="cpu")
+    logits = torch.tensor([[0.0, 3.0, 1.0, 0, 0, 0, 0, 0, 0, 0]])
+    net = FixedLogits(logits)
+    net.train()
+    predictions = predict(net, test_iter)
+    assert net.training
+    assert predictions.probs.shape == (len(arrays["t10k"][1]), 10)
+    assert torch.allclose(predictions.probs.sum(dim=1), torch.ones(len(predictions.labels)))
+    assert predictions.labels.tolist() == arrays["t10k"][1].tolist()
+    assert predictions.accuracy == pytest.approx((predictions.labels == 1).float().mean().item())
+
+
+def test_confident_mistakes_are_wrong_and_sorted_by_confidence():
+    from alexnet_lib import Predictions
+
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.95, 0.05]])
+    labels = torch.tensor([0, 0, 1, 0, 1])  # wrong: 1 (0.8), 2 (0.6), 3 (0.7), 4 (0.95)
+    indices = confident_mistakes(Predictions(probs, labels), k=3)
+    assert indices.tolist() == [4, 1, 3]
+
+
+def test_plots_draw_the_matrix_and_one_image_per_filter():
+    counts = torch.tensor([[5, 1], [0, 4]])
+    ax = plot_confusion_matrix(counts, ["T-shirt", "Trouser"], lang="zh")
+    assert ax.get_xlabel() == "预测类别" and len(ax.texts) == 3  # zero counts are left blank
+    conv = nn.Conv2d(1, 20, kernel_size=11)
+    axes = show_filters(conv.weight, num_cols=8)
+    assert axes.shape == (3, 8) and sum(bool(a.images) for a in axes.flat) == 20
+    image = axes.flat[0].images[0].get_array()
+    assert image.min() == pytest.approx(0) and image.max() == pytest.approx(1)
+
+
+def test_recorded_benchmarks_ship_with_the_library():
+    records = recorded_results()
+    assert records, "alexnet_lib/results/ holds no benchmark record"
+    for record in records:
+        assert record["file"].endswith(".json")
+        for key in ("date", "device", "torch", "image_size", "train_source_batch1",
+                    "train_library", "pipeline_source", "pipeline_library"):
+            assert key in record, f"{record['file']} lacks {key}"
