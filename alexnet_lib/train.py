@@ -443,16 +443,19 @@ def train(
             data_iter.shard(dist.get_rank(), dist.get_world_size())
     schedule = (lr_schedule, num_epochs * len(train_iter))
     trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule)
+    settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
+                         num_epochs, trainer.base_lrs[0], lr_schedule)
     if resume and os.path.exists(checkpoint):
-        trainer.load(load_checkpoint(checkpoint))
+        state = load_checkpoint(checkpoint)
+        _check_same_run(state["history"].get("settings", {}), settings, checkpoint)
+        trainer.load(state)
         _say(f"Resuming from {checkpoint}: epoch {trainer.position.epoch + 1}, "
              f"batch {trainer.position.batch}.")
     elif resume:
         _say(f"No checkpoint at {checkpoint} yet: starting from scratch.")
     history = trainer.history
     history.interrupted = False
-    history.settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
-                                 num_epochs, trainer.base_lrs[0], lr_schedule)
+    history.settings = settings
     _print_start(history.settings)
 
     with _stop_on_ctrl_c() as stop_requested:
@@ -483,6 +486,21 @@ def train(
                 group["lr"] = base_lr
     _say("Done: " + history.summary())
     return history
+
+
+def _check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) -> None:
+    """Refuse to resume a checkpoint made with another model, data or schedule."""
+    keys = ["model", "parameters", "image_shape", "batch_size", "train_examples", "lr_schedule"]
+    if current["lr_schedule"] != "constant":  # the schedule's length depends on the epochs
+        keys.append("num_epochs")
+    differ = [f"{key}: {saved[key]!r} in the checkpoint, {current[key]!r} now"
+              for key in keys if key in saved and saved[key] != current[key]]
+    if differ:
+        raise ValueError(
+            f"{checkpoint} was made by a different run ({'; '.join(differ)}). Resume with the "
+            "same settings, or pass another checkpoint path (or delete this file) to start "
+            "afresh."
+        )
 
 
 def _print_start(settings: dict[str, Any]) -> None:

@@ -87,6 +87,29 @@ def test_resume_without_a_checkpoint_starts_fresh(tiny_root, tmp_path, capsys):
     assert "starting from scratch" in capsys.readouterr().out
 
 
+def test_resume_refuses_a_checkpoint_from_different_settings(tiny_root, tmp_path):
+    root, _ = tiny_root
+    ckpt = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=ckpt, lr_schedule="one-cycle")
+    train_iter, test_iter = load_fashion_mnist(BATCH * 2, root=root, device="cpu")
+    net = ToyNet()
+    with pytest.raises(ValueError, match=r"batch_size: 8 in the checkpoint, 16 now"):
+        train(net, train_iter, test_iter, 1, device="cpu", progress=False, checkpoint=ckpt,
+              resume=True, lr_schedule="one-cycle")
+    with pytest.raises(ValueError, match=r"num_epochs: 1 in the checkpoint, 2 now"):
+        run(root, epochs=2, checkpoint=ckpt, resume=True, lr_schedule="one-cycle")
+    assert net.train_calls == 0
+
+
+def test_resume_with_more_epochs_continues_a_constant_schedule(tiny_root, tmp_path, capsys):
+    root, _ = tiny_root
+    ckpt = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=ckpt)
+    net, history = run(root, ToyNet(), epochs=2, checkpoint=ckpt, resume=True)
+    assert len(history) == 2 and net.train_calls == 8  # only the second epoch was trained
+    assert "Resuming from" in capsys.readouterr().out
+
+
 def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "run.pt"
     save_checkpoint({"model": {"w": torch.ones(3)}}, path)
