@@ -222,13 +222,18 @@ RECORDS = Path(__file__).parent / "results"
 """The book's recorded benchmark runs, shipped with the library so that chapters can quote them."""
 
 
-def recorded_results() -> list[dict[str, Any]]:
-    """Every recorded run in `alexnet_lib/results/`, oldest first, each with its `file` name."""
+def recorded_results(kind: str = "bench") -> list[dict[str, Any]]:
+    """The recorded runs in `alexnet_lib/results/`, oldest first, each with its `file` name.
+
+    kind: "bench" (`python -m alexnet_lib bench`) or "fast_track" (the CPU fast track's
+    training runs).
+    """
     records = []
     for path in sorted(RECORDS.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        record["file"] = path.name
-        records.append(record)
+        if record.get("kind", "bench") == kind:
+            record["file"] = path.name
+            records.append(record)
     return records
 
 

@@ -14,7 +14,7 @@ from .lenet import (
     check_conv_output_size,
     check_lenet_param_count,
 )
-from .training import check_confusion_matrix, check_epoch_hours
+from .training import check_confusion_matrix, check_run_hours
 
 __all__ = [
     "check_alexnet_fc_share",
@@ -26,8 +26,8 @@ __all__ = [
     "check_dead_fraction",
     "check_dropout",
     "check_dropout_variance",
-    "check_epoch_hours",
     "check_lenet_param_count",
     "check_memory_mb",
+    "check_run_hours",
     "check_sigmoid_grad",
 ]
