@@ -112,6 +112,7 @@ def show_images(
 def plot_history(history, ax=None, lang: str = "en"):
     """Training loss and train/test accuracy against epochs, on one axes."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     use_language(lang)
     text = _LABELS[lang]
@@ -120,6 +121,7 @@ def plot_history(history, ax=None, lang: str = "en"):
     epochs = [record.epoch for record in history.epochs]
     for column, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
         ax.plot(epochs, history.column(column), style, marker="o", label=text[column])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_xlabel(text["epoch"])
     ax.set_ylabel(text["value"])
     ax.set_title(text["title"])

@@ -65,6 +65,9 @@ def test_history_roundtrip_and_plot(tmp_path, tiny_root):
     matplotlib.use("Agg")
     ax = history.plot(lang="zh")
     assert ax.get_title() == "训练过程" and len(ax.get_lines()) == 3
+    ax.figure.canvas.draw()
+    ticks = [tick for tick in ax.get_xticks() if 1 <= tick <= 2]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)  # no epoch 1.25
 
 
 def test_quick_mode_caps_data_and_epochs_and_says_so(tiny_root, monkeypatch, capsys):
