@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -25,22 +26,26 @@ class Predictions:
         return (self.predicted == self.labels).float().mean().item()
 
 
-def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
-    """Run `net` in eval mode over `data_iter`; return the softmax probabilities and labels.
-
-    The mode `net` was in before is restored afterwards.
-    """
-    device = next(net.parameters()).device
+@contextmanager
+def eval_mode(net: nn.Module) -> Iterator[None]:
+    """Evaluation mode (dropout off) and no gradients inside; the previous mode after."""
     was_training = net.training
     net.eval()
-    probs, labels = [], []
     try:
         with torch.no_grad():
-            for X, y in data_iter:
-                probs.append(net(X.to(device)).float().softmax(dim=1).cpu())
-                labels.append(y.cpu())
+            yield
     finally:
         net.train(was_training)
+
+
+def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
+    """Run `net` in eval mode over `data_iter`; return the softmax probabilities and labels."""
+    device = next(net.parameters()).device
+    probs, labels = [], []
+    with eval_mode(net):
+        for X, y in data_iter:
+            probs.append(net(X.to(device)).float().softmax(dim=1).cpu())
+            labels.append(y.cpu())
     if not probs:
         raise ValueError("data_iter yielded no batches: nothing to predict.")
     return Predictions(torch.cat(probs), torch.cat(labels))

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .devices import Precision, choose_precision, resolve_device
+from .evaluation import eval_mode
 from .history import EpochRecord, History
 from .quick import cap_epochs, quick_mode
 from .schedules import LR_SCHEDULES, lr_factor
@@ -93,18 +94,13 @@ def _autocast(device: torch.device, precision: Precision):
 def _count_correct(
     net: nn.Module, data_iter: Iterable, device: torch.device, precision: Precision
 ) -> tuple[torch.Tensor, int]:
-    was_training = net.training
-    net.eval()
     correct = torch.zeros((), dtype=torch.int64, device=device)
     count = 0
-    try:
-        with torch.no_grad(), _autocast(device, precision):
-            for X, y in data_iter:
-                X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                correct += (net(X).argmax(dim=1) == y).sum()
-                count += len(y)
-    finally:
-        net.train(was_training)
+    with eval_mode(net), _autocast(device, precision):
+        for X, y in data_iter:
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            correct += (net(X).argmax(dim=1) == y).sum()
+            count += len(y)
     if _distributed():
         total = torch.tensor([count], device=device)
         _sum_across_processes(correct, total)
