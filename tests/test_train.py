@@ -27,7 +27,8 @@ def test_short_cpu_run_on_real_images_learns(real_data_root, capsys):
     net = AlexNet(image_size=67)
     train_iter, test_iter = load_fashion_mnist(64, resize=67, root=real_data_root, limit=2500,
                                                device="cpu")
-    history = train(net, train_iter, test_iter, 3, device="cpu", progress=False)
+    history = train(net, train_iter, test_iter, 3, device="cpu", progress=False,
+                    lr_schedule="one-cycle")
     assert len(history) == 3 and not history.interrupted
     assert history.test_acc[-1] >= 0.75  # chance is 0.10
     assert history.train_loss[-1] < history.train_loss[0]
