@@ -176,6 +176,17 @@ def _as_list(answer: object, names: list[str]) -> object:
     return answer
 
 
+def _report_malformed(answer: object, names: list[str], total: int, text: dict[str, str],
+                      kind: str) -> bool | None:
+    """Report (False) an answer that is the total, or not one whole number per layer; else None."""
+    format_hint = text[f"{kind}_format_hint"].format(n=len(names), names=", ".join(names))
+    if _is_whole(answer) and answer == total:
+        return _report(False, text, text[f"{kind}_total_only"].format(answer=answer), format_hint)
+    if not _is_list_of_whole(answer, len(names)):
+        return _report(False, text, text["params_format"].format(answer=answer), format_hint)
+    return None
+
+
 def _is_list_of_whole(answer: object, length: int) -> bool:
     def whole(a: object) -> bool:
         return _is_whole(a) or (
@@ -234,12 +245,10 @@ def check_alexnet_params(answer: object, lang: str = "en") -> bool:
     names = list(layers)
     counts = [w + b for w, b in layers.values()]
     total = sum(counts)
-    format_hint = text["params_format_hint"].format(n=len(names), names=", ".join(names))
     answer = _as_list(answer, names)
-    if _is_whole(answer) and answer == total:
-        return _report(False, text, text["params_total_only"].format(answer=answer), format_hint)
-    if not _is_list_of_whole(answer, len(names)):
-        return _report(False, text, text["params_format"].format(answer=answer), format_hint)
+    malformed = _report_malformed(answer, names, total, text, "params")
+    if malformed is not None:
+        return malformed
     if answer == counts:
         breakdown = ", ".join(f"{name} {n:,}" for name, n in zip(names, counts, strict=True))
         return _report(True, text, text["params_right"].format(layers=breakdown, total=total))
@@ -305,12 +314,10 @@ def check_conv_flops(answer: object, lang: str = "en") -> bool:
     names = list(flops)
     counts = list(flops.values())
     total = sum(counts)
-    format_hint = text["flops_format_hint"].format(n=len(names), names=", ".join(names))
     answer = _as_list(answer, names)
-    if _is_whole(answer) and answer == total:
-        return _report(False, text, text["flops_total_only"].format(answer=answer), format_hint)
-    if not _is_list_of_whole(answer, len(names)):
-        return _report(False, text, text["params_format"].format(answer=answer), format_hint)
+    malformed = _report_malformed(answer, names, total, text, "flops")
+    if malformed is not None:
+        return malformed
     if answer == counts:
         breakdown = ", ".join(f"{name} {n:,}" for name, n in zip(names, counts, strict=True))
         detail = text["flops_right"].format(layers=breakdown, total=total, share=share)
