@@ -24,6 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .compiling import check_compile_mode, compile_model, is_compile_error, warn_eager_fallback
 from .devices import Precision, choose_precision, resolve_device
 from .evaluation import eval_mode
 from .history import EpochRecord, History
@@ -187,13 +188,16 @@ class _Position:
 class _Trainer:
     """One training run's parts, and the two things it repeats: an epoch and a sync."""
 
-    def __init__(self, net, optimizer, device, precision, progress, schedule) -> None:
+    def __init__(self, net, optimizer, device, precision, progress, schedule,
+                 compile_mode) -> None:
         self.net = net
         # In data-parallel training the wrapper averages gradients over processes.
-        self.model = (
+        self.eager_model = (
             DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
             if _distributed() else net
         )
+        self.model = compile_model(self.eager_model, compile_mode)
+        self.compile_mode = compile_mode if self.model is not self.eager_model else "off"
         self.optimizer = optimizer
         self.schedule, self.total_steps = schedule  # (name, number of steps in the whole run)
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
@@ -289,6 +293,19 @@ class _Trainer:
             group["lr"] = base_lr * factor
 
     def _step(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        try:
+            return self._forward_backward(X, y)
+        except Exception as err:
+            if self.model is self.eager_model or not is_compile_error(err):
+                raise
+            # Compiling fails inside the forward pass, before any weight has changed.
+            warn_eager_fallback(err)
+            self.model, self.compile_mode = self.eager_model, "off"
+            self.history.settings["compile"] = "off"
+            return self._forward_backward(X, y)
+
+    def _forward_backward(self, X: torch.Tensor, y: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
         with _autocast(self.device, self.precision):
             y_hat = self.model(X)
             loss = F.cross_entropy(y_hat, y)
@@ -404,6 +421,7 @@ def train(
     *,
     precision: str = "auto",
     lr_schedule: str = "constant",
+    compile: str = "off",
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
@@ -423,6 +441,7 @@ def train(
     finished epochs.
     """
     _validate(net, train_iter, num_epochs, lr, lr_schedule)
+    check_compile_mode(compile)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH to resume from.")
     num_epochs = cap_epochs(num_epochs)
@@ -441,9 +460,9 @@ def train(
         for data_iter in (train_iter, test_iter):
             data_iter.shard(dist.get_rank(), dist.get_world_size())
     schedule = (lr_schedule, num_epochs * len(train_iter))
-    trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule)
+    trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule, compile)
     settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
-                         num_epochs, trainer.base_lrs[0], lr_schedule)
+                         num_epochs, trainer.base_lrs[0], lr_schedule, trainer.compile_mode)
     if resume and os.path.exists(checkpoint):
         state = load_checkpoint(checkpoint)
         _check_same_run(state["history"].get("settings", {}), settings, checkpoint)
@@ -509,6 +528,7 @@ def _print_start(settings: dict[str, Any]) -> None:
         f"{settings['train_examples']:,} training / {settings['test_examples']:,} test images "
         f"of {settings['image_shape']}, {settings['optimizer']} lr={settings['lr']:g}"
         + (f" ({settings['lr_schedule']})" if settings["lr_schedule"] != "constant" else "")
+        + (f", compiled ({settings['compile']})" if settings["compile"] != "off" else "")
         + (" [quick mode]" if settings["quick_mode"] else "")
         + (f" [{settings['processes']} processes]" if settings["processes"] > 1 else "")
     )
@@ -523,7 +543,7 @@ def _print_epoch(record: EpochRecord, num_epochs: int) -> None:
 
 
 def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epochs, lr,
-              lr_schedule) -> dict:
+              lr_schedule, compile_mode) -> dict:
     def examples(data_iter) -> int:
         return getattr(data_iter, "num_examples", None) or len(getattr(data_iter, "dataset", []))
 
@@ -542,6 +562,7 @@ def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epoc
         "optimizer": type(optimizer).__name__,
         "lr": lr,
         "lr_schedule": lr_schedule,
+        "compile": compile_mode,
         "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
         "processes": dist.get_world_size() if _distributed() else 1,
