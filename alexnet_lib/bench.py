@@ -19,7 +19,7 @@ from torchvision.datasets import FashionMNIST
 from torchvision.transforms import Compose, Resize, ToTensor
 
 from .data import load_fashion_mnist, resolve_data_root
-from .devices import resolve_device
+from .devices import resolve_device, set_seed
 from .models import AlexNet
 from .summary import layer_summary
 from .train import train
@@ -109,6 +109,50 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def library_images_per_sec(
+    device: torch.device, image_size: int, batch_size: int, steps: int, root: str | None,
+    compile: str = "off",
+) -> tuple[float, str]:
+    """Steady-state training images/s of `alexnet_lib.train`, and the precision it chose.
+
+    Two epochs of `steps` batches each: the first warms up (compiling, cuDNN's kernel
+    search), the second is the one timed.
+    """
+    net = AlexNet(image_size=image_size)
+    train_iter, test_iter = load_fashion_mnist(batch_size, resize=image_size, root=root,
+                                               limit=batch_size * steps, device=device)
+    history = train(net, train_iter, test_iter, 2, device=device, compile=compile,
+                    progress=False)
+    return history[-1].images_per_sec, history.settings["precision"]
+
+
+FULL_RUN_RECIPE = {"lr": 0.001, "lr_schedule": "one-cycle", "seed": 0}
+"""The full run's settings besides image size, batch size and epochs: Adam, one-cycle."""
+
+
+def full_run(device: torch.device, train_iter, test_iter, image_size: int, epochs: int,
+             precision: str = "auto", compile: str = "off",
+             seed: int = FULL_RUN_RECIPE["seed"]) -> dict[str, Any]:
+    """Train a fresh AlexNet for `epochs` over the whole training set; wall time and accuracy."""
+    set_seed(seed)
+    net = AlexNet(image_size=image_size)
+    _sync(device)
+    start = time.perf_counter()
+    history = train(net, train_iter, test_iter, epochs, lr=FULL_RUN_RECIPE["lr"],
+                    lr_schedule=FULL_RUN_RECIPE["lr_schedule"], device=device,
+                    precision=precision, compile=compile, progress=False)
+    _sync(device)
+    return {
+        "epochs": epochs,
+        "wall_seconds": time.perf_counter() - start,
+        "test_acc": history.test_acc[-1],
+        "precision": history.settings["precision"],
+        "compile": history.settings["compile"],
+        "seed": seed,
+        "history": history.to_dict(),
+    }
+
+
 def run_benchmark(
     device: str | None = None,
     image_size: int = 224,
@@ -116,11 +160,20 @@ def run_benchmark(
     steps: int | None = None,
     full_run_epochs: int | None = None,
     root: str | None = None,
+    compile_modes: tuple[str, ...] | None = None,
+    precision_check_epochs: int = 0,
 ) -> dict[str, Any]:
-    """Measure everything the table shows; return it as a JSON-ready dict."""
+    """Measure everything the table shows; return it as a JSON-ready dict.
+
+    compile_modes: `torch.compile` modes to time besides eager (default: "default" and
+    "reduce-overhead" on a GPU, none on a CPU); the fastest is used for the full run.
+    precision_check_epochs: if > 0, train that long in fp32 and in bf16 from two seeds each.
+    """
     device = resolve_device(device)
     on_gpu = device.type == "cuda"
     steps = steps or (50 if on_gpu else 3)
+    if compile_modes is None:
+        compile_modes = ("default", "reduce-overhead") if on_gpu else ()
     data_root, _ = resolve_data_root(root)
     flops_per_image = 3 * layer_summary(AlexNet(image_size=image_size), (1, image_size,
                                                                         image_size)).total_flops
@@ -150,33 +203,35 @@ def run_benchmark(
         source_steps = steps * 10 if source_batch == 1 else steps
         results[f"train_source_batch{source_batch}"] = source_train_steps(
             net, loader, optimizer, device, source_steps)
-    net = AlexNet(image_size=image_size)
-    small_train, small_test = load_fashion_mnist(batch_size, resize=image_size, root=root,
-                                                 limit=batch_size * (steps + 1), device=device)
-    history = train(net, small_train, small_test, 1, device=device, progress=False)
-    results["train_library"] = history[-1].images_per_sec
-    results["train_library_precision"] = history.settings["precision"]
+    measure = {"device": device, "image_size": image_size, "batch_size": batch_size,
+               "steps": steps, "root": root}
+    results["train_library"], results["train_library_precision"] = \
+        library_images_per_sec(**measure)
+    results["train_library_compiled"] = {
+        mode: library_images_per_sec(**measure, compile=mode)[0] for mode in compile_modes}
+    speeds = {"off": results["train_library"], **results["train_library_compiled"]}
+    results["fastest_compile"] = max(speeds, key=speeds.get)
 
     # 3. achieved FLOP/s against a measured matmul peak
     size = 8192 if on_gpu else 1024
     results["peak_fp32_flops"] = matmul_peak_flops(device, torch.float32, size)
     results["peak_bf16_flops"] = matmul_peak_flops(device, torch.bfloat16, size)
-    results["achieved_flops"] = results["train_library"] * flops_per_image
+    results["achieved_flops"] = max(speeds.values()) * flops_per_image
 
-    # 4. on a GPU: a full run, wall time and accuracy
+    # 4. a full run, wall time and accuracy, compiled the fastest way measured
     if full_run_epochs:
-        torch.manual_seed(0)
-        net = AlexNet(image_size=image_size)
-        _sync(device)
-        start = time.perf_counter()
-        history = train(net, train_iter, test_iter, full_run_epochs, device=device,
-                        progress=False)
-        _sync(device)
-        results["full_run"] = {
-            "epochs": full_run_epochs,
-            "wall_seconds": time.perf_counter() - start,
-            "test_acc": history.test_acc[-1],
-            "history": history.to_dict(),
+        results["full_run"] = full_run(device, train_iter, test_iter, image_size,
+                                       full_run_epochs, compile=results["fastest_compile"])
+        results["full_run"].update(FULL_RUN_RECIPE)
+
+    # 5. does bf16 cost accuracy? The same budget in fp32 and bf16, from two seeds each
+    if precision_check_epochs:
+        results["precision_check"] = {
+            "epochs": precision_check_epochs,
+            **{precision: [full_run(device, train_iter, test_iter, image_size,
+                                    precision_check_epochs, precision, seed=seed)["test_acc"]
+                           for seed in (0, 1)]
+               for precision in ("fp32", "bf16")},
         }
     return results
 
@@ -186,16 +241,18 @@ def format_table(r: dict[str, Any]) -> str:
     batch, precision = r["batch_size"], r["train_library_precision"]
     peak_key = "peak_bf16_flops" if precision == "bf16" else "peak_fp32_flops"
     source_same_batch = r[f"train_source_batch{batch}"]
-    library = r["train_library"]
+    compiled = r.get("train_library_compiled", {})
+    library = max([r["train_library"], *compiled.values()])
     measures = [
         ("input: source (PIL Resize + ToTensor, 0 workers)", r["pipeline_source"], None),
         ("input: library (batched, on the device)", r["pipeline_library"],
          r["pipeline_library"] / r["pipeline_source"]),
         ("train: source loop, batch 1", r["train_source_batch1"], None),
         (f"train: source loop, batch {batch}", source_same_batch, None),
-        (f"train: alexnet_lib.train, batch {batch} ({precision})", library, None),
-        (f"  ... vs the source loop at batch {batch}", None, library / source_same_batch),
-        ("  ... vs the source loop at batch 1", None, library / r["train_source_batch1"]),
+        (f"train: alexnet_lib.train, batch {batch} ({precision})", r["train_library"], None),
+        *[(f"  ... compiled, mode {mode}", speed, None) for mode, speed in compiled.items()],
+        (f"  fastest vs the source loop at batch {batch}", None, library / source_same_batch),
+        ("  fastest vs the source loop at batch 1", None, library / r["train_source_batch1"]),
     ]
     rows = [
         f"device: {r['device']}, torch {r['torch']}, {r['date']}, image {r['image_size']} px, "
@@ -214,7 +271,13 @@ def format_table(r: dict[str, Any]) -> str:
     if "full_run" in r:
         full = r["full_run"]
         rows.append(f"full run: {full['epochs']} epochs + evaluation in "
-                    f"{full['wall_seconds']:.1f} s wall, test accuracy {full['test_acc']:.3f}")
+                    f"{full['wall_seconds']:.1f} s wall, test accuracy {full['test_acc']:.3f} "
+                    f"({full['precision']}, compile {full.get('compile', 'off')})")
+    if "precision_check" in r:
+        check = r["precision_check"]
+        rows.append(f"precision check, {check['epochs']} epoch(s), seeds 0 and 1: test accuracy "
+                    + ", ".join(f"{name} {' / '.join(f'{acc:.3f}' for acc in check[name])}"
+                                for name in ("fp32", "bf16")))
     return "\n".join(rows)
 
 
@@ -238,10 +301,14 @@ def recorded_results(kind: str = "bench") -> list[dict[str, Any]]:
 
 
 def save_results(results: dict[str, Any], folder: str | Path) -> Path:
-    """Append-only record: one JSON file per run, named by date and device."""
+    """Append-only record: one JSON file per run, named by date, device and image size."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tag = "gpu" if "CPU" not in results["device"] else "cpu"
-    path = folder / f"{results['date']}_{tag}_{results['image_size']}px.json"
+    stem = f"{results['date']}_{tag}_{results['image_size']}px"
+    path, number = folder / f"{stem}.json", 1
+    while path.exists():  # a second run on the same day keeps the first
+        number += 1
+        path = folder / f"{stem}_{number}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return path

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from .compiling import COMPILE_MODES
 from .data import load_fashion_mnist
 from .devices import PRECISIONS, resolve_device, set_seed
 from .models import AlexNet
@@ -53,7 +54,8 @@ def _train(args: argparse.Namespace) -> int:
     checkpoint = out / "checkpoint.pt"
     history = train(
         net, train_iter, test_iter, args.epochs, lr=args.lr, device=args.device,
-        precision=args.precision, lr_schedule=args.lr_schedule, checkpoint=checkpoint,
+        precision=args.precision, lr_schedule=args.lr_schedule, compile=args.compile,
+        checkpoint=checkpoint,
         resume=args.resume, progress=not args.no_progress,
     )
     if not dist.is_initialized() or dist.get_rank() == 0:
@@ -70,8 +72,13 @@ def _bench_command(args: argparse.Namespace) -> int:
     full_run_epochs = args.full_run_epochs
     if full_run_epochs is None:
         full_run_epochs = 10 if device.type == "cuda" else 0
+    precision_check_epochs = args.precision_check_epochs
+    if precision_check_epochs is None:
+        precision_check_epochs = 2 if device.type == "cuda" else 0
     results = run_benchmark(device, image_size=args.image_size, batch_size=args.batch_size,
-                            steps=args.steps, full_run_epochs=full_run_epochs, root=args.data)
+                            steps=args.steps, full_run_epochs=full_run_epochs, root=args.data,
+                            compile_modes=args.compile_modes,
+                            precision_check_epochs=precision_check_epochs)
     results["command"] = "python -m alexnet_lib bench " + " ".join(args.argv)
     print(format_table(results))
     print(f"Wrote {save_results(results, args.out)}")
@@ -105,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cpu, cuda, cuda:N or mps (default: the best available)")
     train.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="number format (auto: bf16 where supported, else fp32)")
+    train.add_argument("--compile", default="off", choices=COMPILE_MODES,
+                       help="torch.compile mode; reduce-overhead adds CUDA graphs (off)")
     train.add_argument("--limit", type=int, default=None,
                        help="use only the first N images of each split")
     train.add_argument("--data", default=None,
@@ -122,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark, in one process on one device: input-pipeline images/s (the "
         "source notebook's PIL Resize + ToTensor DataLoader vs the library's loader), "
         "training images/s (the source loop at batch 1 and at --batch-size vs "
-        "alexnet_lib.train), achieved FLOP/s against a measured matmul peak, and on a GPU a "
-        "full run. Prints a table and writes a JSON file into --out.",
+        "alexnet_lib.train, eager and compiled), achieved FLOP/s against a measured matmul "
+        "peak, and on a GPU a full run and a bf16-vs-fp32 accuracy check. Prints a table "
+        "and writes a JSON file into --out.",
     )
     bench.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps")
     bench.add_argument("--image-size", type=int, default=224, help="image side (224)")
@@ -132,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="timed batches per measurement (default: 50 on a GPU, 3 on a CPU)")
     bench.add_argument("--full-run-epochs", type=int, default=None,
                        help="epochs of the full timed run (default: 10 on a GPU, none on a CPU)")
+    bench.add_argument("--compile-modes", nargs="*", default=None,
+                       choices=[mode for mode in COMPILE_MODES if mode != "off"],
+                       help="torch.compile modes to time besides eager (default: default and "
+                       "reduce-overhead on a GPU, none on a CPU)")
+    bench.add_argument("--precision-check-epochs", type=int, default=None,
+                       help="train this long in fp32 and bf16 from two seeds each and compare "
+                       "test accuracy (default: 2 on a GPU, none on a CPU, where bf16 is "
+                       "emulated unless the CPU has AVX-512 BF16 or AMX)")
     bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
     bench.add_argument("--out", default="runs/bench",
                        help="folder for the JSON file (runs/bench)")

@@ -1,6 +1,10 @@
 import json
 
+import torch
+
 from alexnet_lib import cli
+from alexnet_lib.bench import save_results
+from conftest import make_tiny_fashion_mnist
 
 
 def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, capsys):
@@ -15,6 +19,47 @@ def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, c
                 "achieved_flops", "train_flops_per_image"):
         assert results[key] > 0, key
     assert results["train_library_precision"] == "fp32"
+    assert results["train_library_compiled"] == {} and results["fastest_compile"] == "off"
+    assert "full_run" not in results and "precision_check" not in results
     assert results["command"].endswith("--out " + str(tmp_path))
     table = capsys.readouterr().out
     assert "source loop, batch 1" in table and "of the measured fp32 matmul peak" in table
+
+
+def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "data"
+    make_tiny_fashion_mnist(root, n_train=24, n_test=8)
+    # Dynamo's "eager" backend traces the model as torch.compile does, without Inductor's
+    # minute of code generation: enough to test what the benchmark does with the modes.
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile",
+                        lambda model, mode=None: real_compile(model, backend="eager"))
+    args = ["bench", "--device", "cpu", "--image-size", "67", "--batch-size", "8", "--steps",
+            "1", "--data", str(root), "--out", str(tmp_path / "out"), "--compile-modes",
+            "default", "reduce-overhead", "--full-run-epochs", "1",
+            "--precision-check-epochs", "1"]
+    assert cli.main(args) == 0
+    results = json.loads((tmp_path / "out" / next(iter(
+        p.name for p in (tmp_path / "out").glob("*.json")))).read_text())
+    compiled = results["train_library_compiled"]
+    assert set(compiled) == {"default", "reduce-overhead"} and min(compiled.values()) > 0
+    speeds = {"off": results["train_library"], **compiled}
+    assert results["fastest_compile"] == max(speeds, key=speeds.get)
+    full = results["full_run"]
+    assert full["compile"] == results["fastest_compile"] and full["lr_schedule"] == "one-cycle"
+    assert full["epochs"] == 1 and 0 <= full["test_acc"] <= 1 and full["wall_seconds"] > 0
+    check = results["precision_check"]
+    assert check["epochs"] == 1
+    assert len(check["fp32"]) == len(check["bf16"]) == 2
+    table = capsys.readouterr().out
+    assert "compiled, mode reduce-overhead" in table and "full run: 1 epochs" in table
+    assert "precision check, 1 epoch(s)" in table
+
+
+def test_a_second_record_on_the_same_day_keeps_the_first(tmp_path):
+    record = {"date": "2026-01-02", "device": "CPU (test)", "image_size": 67}
+    first = save_results({**record, "run": 1}, tmp_path)
+    second = save_results({**record, "run": 2}, tmp_path)
+    assert first.name == "2026-01-02_cpu_67px.json" and second.name == "2026-01-02_cpu_67px_2.json"
+    assert json.loads(first.read_text())["run"] == 1
+    assert json.loads(second.read_text())["run"] == 2

@@ -14,20 +14,25 @@ def test_help_documents_every_command_and_option():
     out = subprocess.run([sys.executable, "-m", "alexnet_lib", "train", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for option in ("--epochs", "--batch-size", "--lr", "--image-size", "--device", "--limit",
-                   "--out", "--resume", "--data", "--lr-schedule"):
+                   "--out", "--resume", "--data", "--lr-schedule", "--compile"):
         assert option in out
 
 
-def test_train_writes_history_and_weights(tiny_root, tmp_path, capsys):
+def test_train_writes_history_and_weights(tiny_root, tmp_path, monkeypatch, capsys):
     root, _ = tiny_root
     out = tmp_path / "run"
+    real_compile = torch.compile  # Dynamo's "eager" backend: traced, without code generation
+    monkeypatch.setattr(torch, "compile",
+                        lambda model, mode=None: real_compile(model, backend="eager"))
     code = cli.main(["train", "--epochs", "1", "--batch-size", "16", "--image-size", "67",
                      "--limit", "32", "--device", "cpu", "--data", str(root), "--out", str(out),
-                     "--no-progress", "--seed", "0", "--lr-schedule", "one-cycle"])
+                     "--no-progress", "--seed", "0", "--lr-schedule", "one-cycle",
+                     "--compile", "default"])
     assert code == 0
     history = json.loads((out / "history.json").read_text())
     assert len(history["epochs"]) == 1 and history["settings"]["image_shape"] == "1x67x67"
     assert history["settings"]["lr_schedule"] == "one-cycle"
+    assert history["settings"]["compile"] == "default"
     state = torch.load(out / "weights.pt", weights_only=True)
     assert state["fc.6.weight"].shape == (10, 4096)
     assert "Done: 1 epoch(s)" in capsys.readouterr().out
