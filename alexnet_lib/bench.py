@@ -148,6 +148,7 @@ def full_run(device: torch.device, train_iter, test_iter, image_size: int, epoch
         "test_acc": history.test_acc[-1],
         "precision": history.settings["precision"],
         "compile": history.settings["compile"],
+        **FULL_RUN_RECIPE,
         "seed": seed,
         "history": history.to_dict(),
     }
@@ -222,7 +223,6 @@ def run_benchmark(
     if full_run_epochs:
         results["full_run"] = full_run(device, train_iter, test_iter, image_size,
                                        full_run_epochs, compile=results["fastest_compile"])
-        results["full_run"].update(FULL_RUN_RECIPE)
 
     # 5. does bf16 cost accuracy? The same budget in fp32 and bf16, from two seeds each
     if precision_check_epochs:
