@@ -1,5 +1,7 @@
 """`train(compile=...)`: torch.compile behind one switch, with a fallback to eager mode."""
 
+import shutil
+
 import pytest
 import torch
 from torch import nn
@@ -25,6 +27,8 @@ def broken_backend(graph_module, example_inputs):
     raise RuntimeError("no working C++ compiler (injected)")
 
 
+@pytest.mark.skipif(not (shutil.which("c++") or shutil.which("g++")),
+                    reason="torch.compile's Inductor backend needs a C++ compiler on a CPU")
 def test_compiled_training_matches_eager(tiny_root):
     root, _ = tiny_root
     eager, eager_weights = run(root)
