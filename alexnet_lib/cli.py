@@ -55,8 +55,7 @@ def _train(args: argparse.Namespace) -> int:
     history = train(
         net, train_iter, test_iter, args.epochs, lr=args.lr, device=args.device,
         precision=args.precision, lr_schedule=args.lr_schedule, compile=args.compile,
-        checkpoint=checkpoint,
-        resume=args.resume, progress=not args.no_progress,
+        checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress,
     )
     if not dist.is_initialized() or dist.get_rank() == 0:
         history.save(out / "history.json")

@@ -197,7 +197,6 @@ class _Trainer:
             if _distributed() else net
         )
         self.model = compile_model(self.eager_model, compile_mode)
-        self.compile_mode = compile_mode if self.model is not self.eager_model else "off"
         self.optimizer = optimizer
         self.schedule, self.total_steps = schedule  # (name, number of steps in the whole run)
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
@@ -300,7 +299,7 @@ class _Trainer:
                 raise
             # Compiling fails inside the forward pass, before any weight has changed.
             warn_eager_fallback(err)
-            self.model, self.compile_mode = self.eager_model, "off"
+            self.model = self.eager_model
             self.history.settings["compile"] = "off"
             return self._forward_backward(X, y)
 
@@ -462,7 +461,8 @@ def train(
     schedule = (lr_schedule, num_epochs * len(train_iter))
     trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule, compile)
     settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
-                         num_epochs, trainer.base_lrs[0], lr_schedule, trainer.compile_mode)
+                         num_epochs, trainer.base_lrs[0], lr_schedule,
+                         compile if trainer.model is not trainer.eager_model else "off")
     if resume and os.path.exists(checkpoint):
         state = load_checkpoint(checkpoint)
         _check_same_run(state["history"].get("settings", {}), settings, checkpoint)
