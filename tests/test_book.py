@@ -122,10 +122,13 @@ def test_toc_has_one_part_per_language_each_starting_with_its_intro():
     assert captions == list(LANGUAGES.values())
     chapters = {}
     for lang in LANGUAGES:
-        intro_part, *chapter_parts = language_parts(lang)
+        intro_part, *chapter_parts, glossary_part = language_parts(lang)
         # The intro is not numbered, so that the chapters are numbered from 1.
         assert toc_entries(intro_part["chapters"]) == [f"book/{lang}/intro"]
         assert not intro_part.get("numbered")
+        # The glossary follows the last chapter, unnumbered.
+        assert toc_entries(glossary_part["chapters"]) == [f"book/{lang}/glossary"]
+        assert not glossary_part.get("numbered")
         files = [f for part in chapter_parts for f in toc_entries(part["chapters"])]
         assert all(part.get("numbered") is True for part in chapter_parts)
         assert all(f.startswith(f"book/{lang}/") for f in files), files
