@@ -9,12 +9,26 @@ from .data import (
     load_fashion_mnist,
     read_fashion_mnist,
     resize_batch,
+    split_validation,
     text_labels,
 )
 from .devices import choose_precision, resolve_device, set_seed, try_gpu
-from .evaluation import Predictions, confident_mistakes, confusion_matrix, predict
+from .evaluation import (
+    Predictions,
+    confident_mistakes,
+    confusion_matrix,
+    evaluate_accuracy,
+    predict,
+)
 from .history import EpochRecord, History
-from .models import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size, init_weights
+from .models import (
+    ALEXNET_MIN_IMAGE_SIZE,
+    AlexNet,
+    LeNet,
+    alexnet_feature_size,
+    conv_output_size,
+    init_weights,
+)
 from .plots import (
     plot_confusion_matrix,
     plot_history,
@@ -24,13 +38,7 @@ from .plots import (
 )
 from .quick import quick_mode
 from .summary import LayerInfo, Summary, layer_summary
-from .train import (
-    NonFiniteLossError,
-    OutOfMemoryError,
-    TrainingError,
-    evaluate_accuracy,
-    train,
-)
+from .train import NonFiniteLossError, OutOfMemoryError, TrainingError, train, train_step
 
 __version__ = "0.1.0"
 
@@ -54,6 +62,7 @@ __all__ = [
     "class_names",
     "confident_mistakes",
     "confusion_matrix",
+    "conv_output_size",
     "evaluate_accuracy",
     "init_weights",
     "layer_summary",
@@ -70,8 +79,10 @@ __all__ = [
     "set_seed",
     "show_filters",
     "show_images",
+    "split_validation",
     "text_labels",
     "train",
+    "train_step",
     "try_gpu",
     "use_language",
 ]

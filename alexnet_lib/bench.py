@@ -111,7 +111,7 @@ def _cpu_name() -> str:
 
 def library_images_per_sec(
     device: torch.device, image_size: int, batch_size: int, steps: int, root: str | None,
-    compile: str = "off",
+    compile: str = "off", precision: str = "auto",
 ) -> tuple[float, str]:
     """Steady-state training images/s of `alexnet_lib.train`, and the precision it chose.
 
@@ -122,12 +122,12 @@ def library_images_per_sec(
     train_iter, test_iter = load_fashion_mnist(batch_size, resize=image_size, root=root,
                                                limit=batch_size * steps, device=device)
     history = train(net, train_iter, test_iter, 2, device=device, compile=compile,
-                    progress=False)
+                    precision=precision, progress=False)
     return history[-1].images_per_sec, history.settings["precision"]
 
 
-FULL_RUN_RECIPE = {"lr": 0.001, "lr_schedule": "one-cycle", "seed": 0}
-"""The full run's settings besides image size, batch size and epochs: Adam, one-cycle."""
+FULL_RUN_RECIPE = {"lr": 0.001, "lr_schedule": "warmup-linear", "seed": 0}
+"""The full run's settings besides image size, batch size and epochs: Adam, warm-up and decay."""
 
 
 def full_run(device: torch.device, train_iter, test_iter, image_size: int, epochs: int,
@@ -163,12 +163,14 @@ def run_benchmark(
     root: str | None = None,
     compile_modes: tuple[str, ...] | None = None,
     precision_check_epochs: int = 0,
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Measure everything the table shows; return it as a JSON-ready dict.
 
     compile_modes: `torch.compile` modes to time besides eager (default: "default" and
     "reduce-overhead" on a GPU, none on a CPU); the fastest is used for the full run.
     precision_check_epochs: if > 0, train that long in fp32 and in bf16 from two seeds each.
+    precision: the number format of the library's rows and the full run ("auto" chooses).
     """
     device = resolve_device(device)
     on_gpu = device.type == "cuda"
@@ -205,7 +207,7 @@ def run_benchmark(
         results[f"train_source_batch{source_batch}"] = source_train_steps(
             net, loader, optimizer, device, source_steps)
     measure = {"device": device, "image_size": image_size, "batch_size": batch_size,
-               "steps": steps, "root": root}
+               "steps": steps, "root": root, "precision": precision}
     results["train_library"], results["train_library_precision"] = \
         library_images_per_sec(**measure)
     results["train_library_compiled"] = {
@@ -222,7 +224,8 @@ def run_benchmark(
     # 4. a full run, wall time and accuracy, compiled the fastest way measured
     if full_run_epochs:
         results["full_run"] = full_run(device, train_iter, test_iter, image_size,
-                                       full_run_epochs, compile=results["fastest_compile"])
+                                       full_run_epochs, precision,
+                                       compile=results["fastest_compile"])
 
     # 5. does bf16 cost accuracy? The same budget in fp32 and bf16, from two seeds each
     if precision_check_epochs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import torch
 import torch.distributed as dist
 
 from .compiling import COMPILE_MODES
-from .data import load_fashion_mnist
+from .data import load_fashion_mnist, split_validation
 from .devices import PRECISIONS, resolve_device, set_seed
 from .models import AlexNet
+from .optimizers import OPTIMIZERS
 from .schedules import LR_SCHEDULES
 from .train import train
 
@@ -51,17 +53,23 @@ def _train(args: argparse.Namespace) -> int:
         args.batch_size, resize=args.image_size, root=args.data, limit=args.limit,
         device=args.device,
     )
+    val_iter = None
+    if args.validation:
+        train_iter, val_iter = split_validation(train_iter, args.validation)
     checkpoint = out / "checkpoint.pt"
     history = train(
-        net, train_iter, test_iter, args.epochs, lr=args.lr, device=args.device,
-        precision=args.precision, lr_schedule=args.lr_schedule, compile=args.compile,
+        net, train_iter, test_iter, args.epochs, lr=args.lr, optimizer=args.optimizer,
+        device=args.device, weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
+        val_iter=val_iter, precision=args.precision, compile=args.compile,
         checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress,
     )
     if not dist.is_initialized() or dist.get_rank() == 0:
         history.save(out / "history.json")
         torch.save(net.state_dict(), out / "weights.pt")
         print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
-    return 130 if history.interrupted else 0
+    if history.interrupted:  # the shell's convention: 128 + the signal's number
+        return 128 + signal.Signals[history.stopped_by or "SIGINT"].value
+    return 0
 
 
 def _bench_command(args: argparse.Namespace) -> int:
@@ -77,7 +85,8 @@ def _bench_command(args: argparse.Namespace) -> int:
     results = run_benchmark(device, image_size=args.image_size, batch_size=args.batch_size,
                             steps=args.steps, full_run_epochs=full_run_epochs, root=args.data,
                             compile_modes=args.compile_modes,
-                            precision_check_epochs=precision_check_epochs)
+                            precision_check_epochs=precision_check_epochs,
+                            precision=args.precision)
     results["command"] = "python -m alexnet_lib bench " + " ".join(args.argv)
     print(format_table(results))
     print(f"Wrote {save_results(results, args.out)}")
@@ -102,9 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--epochs", type=int, default=10, help="number of epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")
-    train.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (0.001)")
+    train.add_argument("--lr", type=float, default=0.001, help="learning rate (0.001)")
+    train.add_argument("--optimizer", default="adam", choices=OPTIMIZERS,
+                       help="adam, or sgd with momentum 0.9 as in 2012 (adam)")
+    train.add_argument("--weight-decay", type=float, default=0.0,
+                       help="L2 weight decay; the 2012 paper used 5e-4 (0)")
     train.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES,
-                       help="constant, or one-cycle: warm up, then decay to 0 (constant)")
+                       help="constant; warmup-linear: warm up over 10%% of the steps, then decay "
+                       "linearly; plateau: divide by 10 when the validation accuracy stops "
+                       "rising, needs --validation (constant)")
+    train.add_argument("--validation", type=int, default=0, metavar="N",
+                       help="hold out N training images to measure after every epoch (0)")
     train.add_argument("--image-size", type=int, default=224,
                        help="side the 28x28 images are resized to (224; at least 67)")
     train.add_argument("--device", default=None,
@@ -149,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train this long in fp32 and bf16 from two seeds each and compare "
                        "test accuracy (default: 2 on a GPU, none on a CPU, where bf16 is "
                        "emulated unless the CPU has AVX-512 BF16 or AMX)")
+    bench.add_argument("--precision", default="auto", choices=PRECISIONS,
+                       help="number format of the library's runs (auto: bf16 where the "
+                       "hardware computes it natively, else fp32 or fp16)")
     bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
     bench.add_argument("--out", default="runs/bench",
                        help="folder for the JSON file (runs/bench)")

@@ -17,7 +17,12 @@ from torchvision.datasets import FashionMNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from .devices import resolve_device
-from .quick import QUICK_TEST_EXAMPLES, QUICK_TRAIN_EXAMPLES, cap_examples
+from .quick import (
+    QUICK_TEST_EXAMPLES,
+    QUICK_TRAIN_EXAMPLES,
+    QUICK_VALIDATION_EXAMPLES,
+    cap_examples,
+)
 
 FASHION_MNIST_FILES = (
     "train-images-idx3-ubyte",
@@ -266,3 +271,34 @@ def load_fashion_mnist(
             )
         )
     return splits[0], splits[1]
+
+
+def split_validation(
+    train_iter: FashionMNISTBatches, num_examples: int, seed: int = 0
+) -> tuple[FashionMNISTBatches, FashionMNISTBatches]:
+    """Hold out `num_examples` training images as a validation set: (train_iter, val_iter).
+
+    The held-out images are a random choice fixed by `seed`, the same in every run, so that
+    runs with different training seeds are measured on the same validation images. The
+    validation batches are neither shuffled nor augmented.
+    """
+    _check_positive("num_examples", num_examples)
+    num_examples = cap_examples(num_examples, QUICK_VALIDATION_EXAMPLES, "validation")
+    if num_examples >= train_iter.num_examples:
+        raise ValueError(
+            f"Cannot hold out {num_examples:,} validation images from "
+            f"{train_iter.num_examples:,} training images: choose fewer."
+        )
+    order = torch.randperm(train_iter.num_examples, generator=torch.Generator().manual_seed(seed))
+    held_out, kept = order[:num_examples].to(train_iter.device), order[num_examples:].to(
+        train_iter.device
+    )
+
+    def subset(index: torch.Tensor, train: bool) -> FashionMNISTBatches:
+        return FashionMNISTBatches(
+            train_iter.images[index].squeeze(1), train_iter.labels[index],
+            train_iter.batch_size, shuffle=train, resize=train_iter.resize,
+            augment=train_iter.augment if train else None, device=train_iter.device,
+        )  # fmt: skip
+
+    return subset(kept, True), subset(held_out, False)

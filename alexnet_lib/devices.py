@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import random
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -48,37 +51,87 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
 
 @dataclass(frozen=True)
 class Precision:
-    """How the forward pass computes: `dtype` for autocast (None = plain fp32)."""
+    """How the forward pass computes: `dtype` for autocast (None = plain fp32), and why."""
 
     name: str
     dtype: torch.dtype | None
     needs_grad_scaler: bool = False
+    reason: str = ""
 
 
-def _cpu_has_fast_bf16() -> bool:
-    # Only CPUs with AVX-512 (BF16/AMX) run bf16 faster than fp32; on AVX2 it is emulated.
-    capability = torch.backends.cpu.get_cpu_capability()
-    return capability.startswith("AVX512") or "AMX" in capability
+def _cpu_reports_bf16() -> bool:
+    """Does the CPU have bf16 instructions (AVX-512 BF16 or AMX)? Plain AVX-512 emulates bf16."""
+    cpu = getattr(torch, "cpu", None)
+    return any(
+        bool(getattr(cpu, probe, lambda: False)())
+        for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    )
+
+
+def _time_step(dtype: torch.dtype | None) -> float:
+    """Seconds for one forward-backward pass of a convolution shaped like AlexNet's second
+    (96 -> 256 channels, 13x13 maps), with a 3x3 window, in fp32 or under bf16 autocast."""
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(256, 96, 3, 3, generator=generator, requires_grad=True)
+    X = torch.randn(8, 96, 13, 13, generator=generator)
+    start = time.perf_counter()
+    with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        out = F.conv2d(X, weight, padding=1)
+    out.float().square().mean().backward()
+    return time.perf_counter() - start
+
+
+@functools.cache
+def _cpu_bf16_speedup(rounds: int = 12) -> float:
+    """How many times faster bf16 autocast ran than fp32 in a short measurement, done once per
+    process (about a tenth of a second). The two alternate and the fastest of each counts, so
+    that another program's load on the CPU affects both alike."""
+    fp32, bf16 = [], []
+    for _ in range(rounds):
+        fp32.append(_time_step(None))
+        bf16.append(_time_step(torch.bfloat16))
+    return min(fp32[1:]) / min(bf16[1:])  # the first round warms the kernels up
+
+
+BF16_MIN_SPEEDUP = 1.1
+"""bf16 is chosen on a CPU only when it measured at least this much faster than fp32."""
+
+
+def _auto_precision(device: torch.device) -> tuple[str, str]:
+    """The number format "auto" picks for `device`, and the reason in a few words."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        major, minor = torch.cuda.get_device_capability(index)
+        if major >= 8:  # Ampere and later compute bf16 natively
+            return "bf16", f"GPU compute capability {major}.{minor} has native bf16"
+        return "fp16", (f"GPU compute capability {major}.{minor} emulates bf16; fp16 with loss "
+                        "scaling instead")
+    if device.type == "cpu":
+        if not _cpu_reports_bf16():
+            return "fp32", "the CPU has no bf16 instructions (AVX-512 BF16 or AMX)"
+        speedup = _cpu_bf16_speedup()
+        if speedup >= BF16_MIN_SPEEDUP:
+            return "bf16", f"the CPU has bf16 instructions and bf16 measured {speedup:.1f}x fp32"
+        return "fp32", f"the CPU has bf16 instructions, but bf16 measured only {speedup:.2f}x fp32"
+    return "fp32", f"autocast is not used on {device.type}"
 
 
 def choose_precision(device: torch.device, precision: str = "auto") -> Precision:
-    """Pick the number format: bf16 where the hardware has it, fp16 + loss scaling on older GPUs."""
+    """Pick the number format: bf16 where the hardware computes it natively (GPUs of compute
+    capability 8.0 or later; CPUs with bf16 instructions where it measured faster), fp16 with
+    loss scaling on older GPUs, fp32 otherwise."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    reason = "asked for"
     if precision == "auto":
-        if device.type == "cuda":
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        elif device.type == "cpu" and _cpu_has_fast_bf16():
-            precision = "bf16"
-        else:
-            precision = "fp32"
+        precision, reason = _auto_precision(device)
     if precision == "fp32":
-        return Precision("fp32", None)
+        return Precision("fp32", None, reason=reason)
     if precision == "bf16":
-        return Precision("bf16", torch.bfloat16)
+        return Precision("bf16", torch.bfloat16, reason=reason)
     if device.type != "cuda":
         raise ValueError("fp16 training needs a CUDA GPU; use 'bf16' or 'fp32' here.")
-    return Precision("fp16", torch.float16, needs_grad_scaler=True)
+    return Precision("fp16", torch.float16, needs_grad_scaler=True, reason=reason)
 
 
 def set_seed(seed: int) -> None:

@@ -1,4 +1,8 @@
-"""Looking at a trained network's predictions: probabilities, a confusion matrix, its mistakes."""
+"""Measuring a network: accuracy, predictions, a confusion matrix, its mistakes.
+
+One rule for every evaluation: dropout off (eval mode), no gradients, and fp32 arithmetic,
+whatever number format training used, so that the same weights always get the same score.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .devices import resolve_device
+from .distributed import distributed, sum_across_processes
 
 
 @dataclass
@@ -38,14 +45,53 @@ def eval_mode(net: nn.Module) -> Iterator[None]:
         net.train(was_training)
 
 
-def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
-    """Run `net` in eval mode over `data_iter`; return the softmax probabilities and labels."""
-    device = next(net.parameters()).device
-    probs, labels = [], []
+def _device_of(net: nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
+def _outputs(net: nn.Module, data_iter: Iterable, device: torch.device
+             ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(logits in fp32, labels) for every batch, computed in eval mode on `device`."""
     with eval_mode(net):
         for X, y in data_iter:
-            probs.append(net(X.to(device)).float().softmax(dim=1).cpu())
-            labels.append(y.cpu())
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            yield net(X).float(), y
+
+
+def count_correct(net: nn.Module, data_iter: Iterable,
+                  device: torch.device | None = None) -> tuple[torch.Tensor, int]:
+    """(correct predictions as a tensor on the device, number of examples), summed over all
+    processes in data-parallel training. Reads nothing back from the device but the count."""
+    device = device or _device_of(net)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    count = 0
+    for logits, y in _outputs(net, data_iter, device):
+        correct += (logits.argmax(dim=1) == y).sum()
+        count += len(y)
+    if distributed():
+        total = torch.tensor([count], device=device)
+        sum_across_processes(correct, total)
+        count = int(total.item())
+    return correct, count
+
+
+def evaluate_accuracy(net: nn.Module, data_iter: Iterable,
+                      device: str | torch.device | None = None) -> float:
+    """Fraction of correctly classified examples, with `net` in eval mode (dropout off).
+
+    The mode `net` was in before is restored afterwards.
+    """
+    device = resolve_device(device) if device is not None else None
+    correct, count = count_correct(net, data_iter, device)
+    return correct.item() / max(count, 1)
+
+
+def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
+    """Run `net` in eval mode over `data_iter`; return the softmax probabilities and labels."""
+    probs, labels = [], []
+    for logits, y in _outputs(net, data_iter, _device_of(net)):
+        probs.append(logits.softmax(dim=1).cpu())
+        labels.append(y.cpu())
     if not probs:
         raise ValueError("data_iter yielded no batches: nothing to predict.")
     return Predictions(torch.cat(probs), torch.cat(labels))

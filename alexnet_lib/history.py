@@ -16,15 +16,19 @@ class EpochRecord:
     test_acc: float
     seconds: float  # training and evaluation
     images_per_sec: float  # training images per second of training time
+    lr: float | None = None  # the learning rate of the epoch's last step
+    val_acc: float | None = None  # accuracy on the validation images, when there are some
 
 
 @dataclass
 class History:
-    """Per-epoch records of a run, plus its settings; `interrupted` is True after Ctrl-C."""
+    """Per-epoch records of a run, plus its settings; `interrupted` is True after Ctrl-C (or
+    another stop signal, named in `stopped_by`)."""
 
     epochs: list[EpochRecord] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
+    stopped_by: str | None = None  # "SIGINT", "SIGTERM" or "SIGHUP"
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -49,14 +53,24 @@ class History:
         return self.column("test_acc")
 
     @property
+    def val_acc(self) -> list[float | None]:
+        return self.column("val_acc")
+
+    @property
     def total_seconds(self) -> float:
         return sum(self.column("seconds"))
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
         """One line: epochs, time, final metrics and speed."""
         if not self.epochs:
-            return "no epoch finished"
+            return "没有完成任何迭代周期" if lang == "zh" else "no epoch finished"
         last = self.epochs[-1]
+        if lang == "zh":
+            return (
+                f"{len(self.epochs)} 个迭代周期，用时 {self.total_seconds:.1f} 秒：损失 "
+                f"{last.train_loss:.3f}，训练准确率 {last.train_acc:.3f}，测试准确率 "
+                f"{last.test_acc:.3f}，每秒 {last.images_per_sec:,.0f} 张图像"
+            )
         return (
             f"{len(self.epochs)} epoch(s) in {self.total_seconds:.1f} s: "
             f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, "
@@ -67,6 +81,7 @@ class History:
         return {
             "settings": self.settings,
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
             "epochs": [asdict(record) for record in self.epochs],
         }
 
@@ -76,6 +91,7 @@ class History:
             epochs=[EpochRecord(**record) for record in data["epochs"]],
             settings=dict(data.get("settings", {})),
             interrupted=bool(data.get("interrupted", False)),
+            stopped_by=data.get("stopped_by"),
         )
 
     def save(self, path: str | os.PathLike) -> None:

@@ -1,35 +1,70 @@
-"""The training loop: fast on a GPU, usable on a CPU, and it never throws a run's work away.
+"""The training loop.
 
-Read `train` top to bottom: settings, model and optimiser, then the loop over epochs and
-batches. Metrics are summed on the device and read back only when the progress bar is
-refreshed, so the GPU never waits for the host inside a step.
+`train_step` is all of learning: forward, loss, backward, step. `train` runs it over epochs
+and batches; everything else in this module keeps a run fast and safe, in named pieces:
+
+- `RunningSums` (running_sums.py): loss and accuracy summed on the device, read once per sync;
+- `Position`, `GoodWeights` (run_state.py) and checkpoint.py: exact resume, and the last good
+  weights when a loss turns NaN;
+- `stop_requests` (stopping.py): Ctrl-C, SIGTERM and SIGHUP finish the batch, then save;
+- compiling.py: torch.compile, falling back to eager where it fails;
+- optimizers.py, schedules.py: Adam or the 2012 paper's SGD, and the learning-rate schedule;
+- distributed.py: data-parallel training under torchrun.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
+from . import log
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiling import check_compile_mode, compile_model, is_compile_error, warn_eager_fallback
 from .devices import Precision, choose_precision, resolve_device
-from .evaluation import eval_mode
+from .distributed import distributed, is_main_process, say, world_size
+from .evaluation import count_correct, evaluate_accuracy
 from .history import EpochRecord, History
+from .optimizers import check_optimizer_settings, make_optimizer
 from .quick import cap_epochs, quick_mode
-from .schedules import LR_SCHEDULES, lr_factor
+from .run_state import GoodWeights, Position, rng_state, set_rng_state
+from .running_sums import RunningSums
+from .schedules import check_schedule, make_scheduler
+from .stopping import StopRequest, stop_requests
+
+__all__ = ["NonFiniteLossError", "OutOfMemoryError", "TrainingError", "evaluate_accuracy",
+           "train", "train_step"]
+
+
+def train_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
+               optimizer: torch.optim.Optimizer, precision: Precision | None = None,
+               scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of gradient descent on the batch (X, y); returns the logits and the loss.
+
+    precision: autocast to its dtype (default fp32). scaler: a GradScaler, needed for fp16.
+    """
+    dtype = precision.dtype if precision is not None else None
+    with torch.autocast(X.device.type, dtype=dtype, enabled=dtype is not None):
+        y_hat = model(X)  # forward
+        loss = F.cross_entropy(y_hat, y)  # loss
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()  # backward
+        optimizer.step()  # step
+    else:  # fp16: scale the loss so that small gradients survive, unscale before the step
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    return y_hat, loss
 
 
 class TrainingError(RuntimeError):
@@ -44,113 +79,350 @@ class NonFiniteLossError(TrainingError, FloatingPointError):
     """The loss became NaN or infinite."""
 
 
-class OutOfMemoryError(TrainingError):
+class OutOfMemoryError(TrainingError, torch.OutOfMemoryError):
     """The device ran out of memory during a training step."""
 
 
-def evaluate_accuracy(
+def train(
     net: nn.Module,
-    data_iter: Iterable,
+    train_iter: Iterable,
+    test_iter: Iterable,
+    num_epochs: int,
+    lr: float = 0.001,
+    optimizer: str | torch.optim.Optimizer = "adam",
     device: str | torch.device | None = None,
-    precision: str = "fp32",
-) -> float:
-    """Fraction of correctly classified examples, with `net` in eval mode (dropout off).
+    *,
+    weight_decay: float = 0.0,
+    lr_schedule: str = "constant",
+    val_iter: Iterable | None = None,
+    precision: str = "auto",
+    compile: str = "off",
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    lang: str = "en",
+) -> History:
+    """Train `net` with cross-entropy for `num_epochs` epochs; return the per-epoch `History`.
 
-    The mode `net` was in before is restored afterwards.
+    optimizer: "adam" (default), "sgd" (momentum 0.9, the 2012 paper's), or an optimizer you
+    built (lr and weight_decay are then its own). weight_decay: L2 penalty (the paper: 5e-4).
+    lr_schedule: "constant", "warmup-linear" (warm up over the first 10% of the steps, then
+    decay linearly) or "plateau" (divide by 10 when the accuracy on `val_iter` stops rising).
+    val_iter: held-out training images, measured after every epoch. device: default the best
+    available (CUDA, MPS, CPU). precision: "auto" (bf16 where the hardware computes it
+    natively, fp16 with loss scaling on older GPUs, else fp32), or "fp32", "bf16", "fp16".
+    compile: a torch.compile mode, or "off". checkpoint: a file written atomically after
+    every epoch and when stopped; with resume=True training continues from it. lang: "en" or
+    "zh", for what `train` prints.
+
+    Ctrl-C (or SIGTERM, SIGHUP) stops after the current batch and returns the history so far
+    with `history.interrupted == True`; `net` keeps its weights. A NaN loss or running out of
+    memory raises `NonFiniteLossError` / `OutOfMemoryError`, whose `.history` holds the
+    finished epochs.
     """
-    device = resolve_device(device) if device is not None else _device_of(net)
-    correct, count = _count_correct(net, data_iter, device, choose_precision(device, precision))
-    return correct.item() / max(count, 1)
+    run = _Run.start(net, train_iter, test_iter, num_epochs, lr, optimizer, device,
+                     weight_decay, lr_schedule, val_iter, precision, compile, checkpoint,
+                     resume, progress, lang)
+    device, history = run.device, run.history
+    with stop_requests() as stop:
+        run.stop = stop
+        try:
+            while run.position.epoch < run.num_epochs:
+                net.train()
+                for i, (X, y) in run.batches():  # from the saved position on
+                    X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                    y_hat, loss = run.step(i, X, y)  # train_step, and what may go wrong in it
+                    run.sums.add(i, loss, y_hat, y)  # on the device: nothing waits here
+                    if run.sync_due(i) or stop.requested:
+                        run.sync(i + 1)  # read the sums; stop on a NaN; update the bar
+                    if stop.requested:
+                        break
+                run.close_bar()
+                if run.position.batch < run.num_batches:
+                    raise KeyboardInterrupt  # stopped between two batches
+                run.finish_epoch()  # evaluate, record, print, checkpoint
+                if stop.requested and run.position.epoch < run.num_epochs:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            run.close_bar()
+            run.interrupted()
+            return history
+        finally:
+            run.close_bar()
+            run.give_optimizer_back()
+    say(log.done(history, lang))
+    return history
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized()
+class _Run:
+    """One training run's parts and state; `train` above drives them."""
+
+    @classmethod
+    def start(cls, net, train_iter, test_iter, num_epochs, lr, optimizer, device, weight_decay,
+              lr_schedule, val_iter, precision, compile_mode, checkpoint, resume, progress,
+              lang) -> _Run:
+        """Check the arguments, place everything on the device, and resume if asked."""
+        _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule,
+                  val_iter, compile_mode, checkpoint, resume, lang)
+        num_epochs = cap_epochs(num_epochs)
+        device = resolve_device(device)
+        precision = choose_precision(device, precision)
+        net.to(device, memory_format=torch.channels_last)  # NHWC: what GPU tensor cores want
+        if isinstance(optimizer, str):
+            optimizer = make_optimizer(optimizer, net.parameters(), lr, weight_decay, device)
+        if distributed():  # each process trains on its share of every batch
+            for data_iter in (train_iter, test_iter, val_iter):
+                if data_iter is not None:
+                    data_iter.shard(torch.distributed.get_rank(), world_size())
+        run = cls(net, train_iter, test_iter, val_iter, num_epochs, optimizer, device,
+                  precision, lr_schedule, compile_mode, checkpoint, progress, lang)
+        if resume and os.path.exists(checkpoint):
+            state = load_checkpoint(checkpoint)
+            _check_same_run(state["history"].get("settings", {}), run.history.settings,
+                            checkpoint)
+            run.load(state)
+            say(log.resuming(checkpoint, run.position, lang))
+        elif resume:
+            say(log.no_checkpoint_yet(checkpoint, lang))
+        run.history.interrupted = False
+        say(log.start(run.history.settings, lang))
+        return run
+
+    def __init__(self, net, train_iter, test_iter, val_iter, num_epochs, optimizer, device,
+                 precision, lr_schedule, compile_mode, checkpoint, progress, lang) -> None:
+        self.net, self.device, self.precision = net, device, precision
+        self.train_iter, self.test_iter, self.val_iter = train_iter, test_iter, val_iter
+        self.num_epochs, self.num_batches = num_epochs, len(train_iter)
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.lr_schedule = lr_schedule
+        self.scheduler = make_scheduler(lr_schedule, optimizer, num_epochs * self.num_batches)
+        self.scaler = torch.amp.GradScaler(device.type) if precision.needs_grad_scaler else None
+        # In data-parallel training the wrapper averages gradients over processes.
+        self.eager_model = (
+            DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+            if distributed() else net
+        )
+        self.model = compile_model(self.eager_model, compile_mode)
+        self.cudnn_benchmark = torch.backends.cudnn.benchmark
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest
+        self.checkpoint, self.progress, self.lang = checkpoint, progress, lang
+        self.history = History(settings=_settings(
+            net, train_iter, test_iter, val_iter, optimizer, device, precision, num_epochs,
+            self.base_lrs[0], lr_schedule,
+            compile_mode if self.model is not self.eager_model else "off"))
+        self.position = Position()
+        self.good_weights = GoodWeights(net)
+        self.rng_at_batch_start = rng_state(device)
+        self.stop = StopRequest()
+        self.sums: RunningSums | None = None
+        self.last_lr = self.base_lrs[0]
+        self.bar = None
+        self.sync_every = max(1, min(50, self.num_batches // 20))
+
+    # --- Checkpoints ----------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything `resume` needs: tensors and plain values only."""
+        return {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "grad_scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "history": self.history.to_dict(),
+            "position": self.position.to_dict(),
+            "rng": rng_state(self.device),
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler"):
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state["grad_scaler"]:
+            self.scaler.load_state_dict(state["grad_scaler"])
+        settings = self.history.settings
+        self.history = History.from_dict(state["history"])
+        self.history.settings = settings
+        self.position = Position.from_dict(state["position"])
+        set_rng_state(state["rng"], self.device)
+        self.good_weights.take_current()
+
+    def save(self) -> str:
+        """Write the checkpoint (main process only); a message saying so, or ""."""
+        if self.checkpoint is None or not is_main_process():
+            return ""
+        with self.stop.saving():  # a second Ctrl-C waits for the write to finish
+            save_checkpoint(self.state(), self.checkpoint)
+        return str(self.checkpoint)
+
+    # --- One epoch ------------------------------------------------------------------------
+
+    def batches(self) -> Iterator[tuple[int, tuple[torch.Tensor, torch.Tensor]]]:
+        """(index, batch) from `position.batch` to the end of the epoch."""
+        pos, data = self.position, self.train_iter
+        generator = getattr(data, "generator", None)
+        if generator is not None:  # the library's loader: its order can be replayed
+            if pos.order_state is None:
+                pos.order_state = generator.get_state()
+            generator.set_state(pos.order_state)
+            batches = data.batches(data.epoch_order(), start=pos.batch)
+        else:
+            batches = iter(data)
+        self.sums = RunningSums(self.num_batches, self.device, first=pos.batch)
+        self.bar = tqdm(total=self.num_batches, initial=pos.batch,
+                        disable=not (self.progress and is_main_process()),
+                        leave=False, desc=log.epoch_label(pos.epoch + 1, self.lang),
+                        unit="batch")
+        return enumerate(batches, start=pos.batch)
+
+    def step(self, i: int, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`train_step` on batch i, and what may go wrong in it."""
+        self.rng_at_batch_start = rng_state(self.device)
+        if self.sync_due(i):
+            self.good_weights.hold()  # this batch's loss will vouch for these weights
+        try:
+            return self._train_step(X, y)
+        except KeyboardInterrupt:
+            # This batch never reached its step: count the ones before it and rewind the
+            # random state, so that resuming repeats nothing.
+            self.good_weights.cancel()
+            self.sync(i)
+            set_rng_state(self.rng_at_batch_start, self.device)
+            raise
+        except torch.OutOfMemoryError:
+            self.good_weights.cancel()
+            self.sync(i)
+            raise self._out_of_memory(len(y), i) from None
+        finally:
+            self.bar.update(1)
+
+    def _train_step(self, X, y):
+        try:
+            y_hat, loss = train_step(self.model, X, y, self.optimizer, self.precision,
+                                     self.scaler)
+        except Exception as err:
+            if self.model is self.eager_model or not is_compile_error(err):
+                raise
+            # Compiling fails inside the forward pass, before any weight has changed.
+            warn_eager_fallback(err)
+            self.model = self.eager_model
+            self.history.settings["compile"] = "off"
+            y_hat, loss = train_step(self.model, X, y, self.optimizer, self.precision,
+                                     self.scaler)
+        self.last_lr = self.optimizer.param_groups[0]["lr"]
+        if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step()
+        return y_hat, loss
+
+    def sync_due(self, i: int) -> bool:
+        """Read the sums every `sync_every` batches and after the last one."""
+        done = i + 1
+        return done - self.sums.first >= self.sync_every or done == self.num_batches
+
+    def sync(self, done: int) -> None:
+        """Read the device's sums (one host sync), check the losses, keep the weights if good."""
+        pos, sums = self.position, self.sums
+        sums.sum_across_processes()
+        bad = sums.first_non_finite(done)
+        if bad is not None:
+            self.good_weights.restore()
+            raise NonFiniteLossError(
+                log.non_finite(sums.losses[bad].item(), pos.epoch + 1, bad + 1,
+                               self.optimizer.param_groups[0]["lr"], self.lang),
+                self.history,
+            )
+        self.good_weights.confirm()
+        pos.loss_sum += sums.loss_sum.item()
+        pos.correct += int(sums.correct.item())
+        pos.count += sums.count
+        pos.train_seconds += sums.restart(done)
+        pos.batch = done
+        if self.progress:
+            self.bar.set_postfix(loss=f"{pos.loss_sum / max(pos.count, 1):.3f}",
+                                 acc=f"{pos.correct / max(pos.count, 1):.3f}",
+                                 img_s=f"{pos.count / max(pos.train_seconds, 1e-9):,.0f}")
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _out_of_memory(self, batch_size: int, i: int) -> OutOfMemoryError:
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return OutOfMemoryError(
+            log.out_of_memory(self.device, batch_size, self.position.epoch + 1, i + 1,
+                              self.lang),
+            self.history,
+        )
+
+    def finish_epoch(self) -> EpochRecord:
+        """Evaluate, record the epoch, step a per-epoch schedule, print and save."""
+        pos = self.position
+        start = time.perf_counter()
+        correct, count = count_correct(self.net, self.test_iter, self.device)
+        val_acc = None
+        if self.val_iter is not None:
+            val_correct, val_count = count_correct(self.net, self.val_iter, self.device)
+            val_acc = val_correct.item() / max(val_count, 1)
+        record = EpochRecord(
+            epoch=pos.epoch + 1,
+            train_loss=pos.loss_sum / pos.count,
+            train_acc=pos.correct / pos.count,
+            test_acc=correct.item() / max(count, 1),
+            seconds=pos.train_seconds + time.perf_counter() - start,
+            images_per_sec=pos.count / max(pos.train_seconds, 1e-9),
+            lr=self.last_lr,
+            val_acc=val_acc,
+        )
+        self.history.epochs.append(record)
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(val_acc)
+        generator = getattr(self.train_iter, "generator", None)
+        # The next epoch's order comes from the generator as it is now.
+        self.position = Position(epoch=record.epoch,
+                                 order_state=generator.get_state() if generator else None)
+        say(log.epoch(record, self.num_epochs, self.lang))
+        self.save()
+        return record
+
+    def interrupted(self) -> None:
+        self.history.interrupted = True
+        self.history.stopped_by = signal.Signals(self.stop.signal or signal.SIGINT).name
+        saved = self.save()
+        say(log.interrupted(self.position, len(self.history), saved, self.lang))
+
+    def give_optimizer_back(self) -> None:
+        """Leave the optimizer's learning rate and cuDNN's setting as they came."""
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = base_lr
+        torch.backends.cudnn.benchmark = self.cudnn_benchmark
 
 
-def _is_main_process() -> bool:
-    return not _distributed() or dist.get_rank() == 0
-
-
-def _say(message: str) -> None:
-    """Print once: in data-parallel training only process 0 speaks."""
-    if _is_main_process():
-        print(message, flush=True)
-
-
-def _sum_across_processes(*tensors: torch.Tensor) -> None:
-    """Add each tensor up over all processes, in place (nothing to do in a single process)."""
-    if _distributed():
-        for tensor in tensors:
-            dist.all_reduce(tensor)
-
-
-def _device_of(net: nn.Module) -> torch.device:
-    return next(net.parameters()).device
-
-
-def _autocast(device: torch.device, precision: Precision):
-    return torch.autocast(device.type, dtype=precision.dtype, enabled=precision.dtype is not None)
-
-
-def _count_correct(
-    net: nn.Module, data_iter: Iterable, device: torch.device, precision: Precision
-) -> tuple[torch.Tensor, int]:
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    count = 0
-    with eval_mode(net), _autocast(device, precision):
-        for X, y in data_iter:
-            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            correct += (net(X).argmax(dim=1) == y).sum()
-            count += len(y)
-    if _distributed():
-        total = torch.tensor([count], device=device)
-        _sum_across_processes(correct, total)
-        count = int(total.item())
-    return correct, count
-
-
-@contextmanager
-def _stop_on_ctrl_c() -> Iterator[dict[str, bool]]:
-    """The first Ctrl-C asks the loop to stop after the current batch; a second stops at once."""
-    request = {"stop": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield request
-        return
-
-    def on_sigint(signum, frame):
-        if request["stop"]:
-            raise KeyboardInterrupt
-        request["stop"] = True
-        print("\nCtrl-C: stopping after this batch (press again to stop at once).", flush=True)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield request
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _validate(net: nn.Module, train_iter: Any, num_epochs: int, lr: float,
-              lr_schedule: str) -> None:
+def _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule, val_iter,
+              compile_mode, checkpoint, resume, lang) -> None:
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive whole number, got {num_epochs!r}.")
-    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number such as 0.001, got {lr!r}.")
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {lr_schedule!r}.")
+    if isinstance(optimizer, str):
+        check_optimizer_settings(optimizer, lr, weight_decay)
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be 'adam', 'sgd' or a torch.optim.Optimizer, got "
+                         f"{type(optimizer).__name__}.")
+    check_schedule(lr_schedule)
+    if lr_schedule == "plateau" and val_iter is None:
+        raise ValueError("lr_schedule='plateau' watches the validation accuracy: pass "
+                         "val_iter=... (e.g. train_iter, val_iter = split_validation(train_iter, "
+                         "5000)).")
+    check_compile_mode(compile_mode)
+    log.check_lang(lang)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH to resume from.")
+    if not hasattr(train_iter, "__len__") or not hasattr(train_iter, "__iter__"):
+        raise ValueError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
+                         f"load_fashion_mnist), got {type(train_iter).__name__}.")
     if len(train_iter) == 0:
         raise ValueError("train_iter yields no batches: is the data limit 0?")
     expected = getattr(net, "input_shape", None)
@@ -163,352 +435,14 @@ def _validate(net: nn.Module, train_iter: Any, num_epochs: int, lr: float,
         )
 
 
-class _Position:
-    """Where a run stands: the epoch and next batch, and the epoch's sums up to that batch."""
-
-    def __init__(self, epoch: int = 0) -> None:
-        self.epoch = epoch  # the epoch in progress, counted from 0
-        self.batch = 0  # the next batch of that epoch
-        self.loss_sum = 0.0
-        self.correct = 0
-        self.count = 0
-        self.train_seconds = 0.0
-        self.order_state: torch.Tensor | None = None  # shuffle generator at the epoch's start
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> _Position:
-        position = cls()
-        vars(position).update(data)
-        return position
-
-
-class _Trainer:
-    """One training run's parts, and the two things it repeats: an epoch and a sync."""
-
-    def __init__(self, net, optimizer, device, precision, progress, schedule,
-                 compile_mode) -> None:
-        self.net = net
-        # In data-parallel training the wrapper averages gradients over processes.
-        self.eager_model = (
-            DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
-            if _distributed() else net
-        )
-        self.model = compile_model(self.eager_model, compile_mode)
-        self.optimizer = optimizer
-        self.schedule, self.total_steps = schedule  # (name, number of steps in the whole run)
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.device = device
-        self.precision = precision
-        self.scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
-        self.progress = progress
-        self.history = History()
-        self.position = _Position()
-        self.good_weights = [t.detach().clone() for t in net.state_dict().values()]
-        self.rng_at_batch_start = _rng_state(device)
-        self.stop_requested = {"stop": False}
-
-    def state(self) -> dict[str, Any]:
-        """Everything `resume` needs: tensors and plain values only."""
-        return {
-            "model": self.net.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "grad_scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
-            "history": self.history.to_dict(),
-            "position": self.position.to_dict(),
-            "rng": _rng_state(self.device),
-        }
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scaler.is_enabled() and state["grad_scaler"]:
-            self.scaler.load_state_dict(state["grad_scaler"])
-        self.history = History.from_dict(state["history"])
-        self.position = _Position.from_dict(state["position"])
-        _set_rng_state(state["rng"], self.device)
-        self._keep_weights()
-
-    def _keep_weights(self) -> None:
-        with torch.no_grad():
-            for good, tensor in zip(self.good_weights, self.net.state_dict().values(), strict=True):
-                good.copy_(tensor)
-
-    def _restore_weights(self) -> None:
-        with torch.no_grad():
-            for good, tensor in zip(self.good_weights, self.net.state_dict().values(), strict=True):
-                tensor.copy_(good)
-
-    def run_epoch(self, train_iter) -> None:
-        """Train from `position.batch` to the end of the epoch, or until Ctrl-C."""
-        net, pos, device = self.net, self.position, self.device
-        net.train()
-        generator = getattr(train_iter, "generator", None)
-        if generator is not None:  # our loader: its order can be replayed when resuming
-            if pos.order_state is None:
-                pos.order_state = generator.get_state()
-            generator.set_state(pos.order_state)
-            batches = train_iter.batches(train_iter.epoch_order(), start=pos.batch)
-        else:
-            batches = iter(train_iter)
-        num_batches = len(train_iter)
-        sync_every = max(1, min(50, num_batches // 20))
-        sums = _DeviceSums(num_batches, device, first=pos.batch)
-        bar = tqdm(total=num_batches, initial=pos.batch,
-                   disable=not (self.progress and _is_main_process()),
-                   leave=False, desc=f"epoch {pos.epoch + 1}", unit="batch")
-        try:
-            for i, (X, y) in enumerate(batches, start=pos.batch):
-                self.rng_at_batch_start = _rng_state(device)
-                self._set_lr(pos.epoch * num_batches + i)
-                X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                try:
-                    y_hat, loss = self._step(X, y)
-                except KeyboardInterrupt:
-                    # This batch never reached optimizer.step(): account for the ones before it
-                    # and rewind the random state, so that resuming repeats nothing.
-                    self._sync(sums, i, bar)
-                    _set_rng_state(self.rng_at_batch_start, device)
-                    raise
-                except torch.OutOfMemoryError:
-                    self._sync(sums, i, bar)
-                    raise self._out_of_memory(len(y), i) from None
-                sums.add(i, loss, y_hat, y)
-                bar.update(1)
-                done = i + 1
-                if done - sums.first >= sync_every or done == num_batches or \
-                        self.stop_requested["stop"]:
-                    self._sync(sums, done, bar)
-                    if self.stop_requested["stop"]:
-                        break
-        finally:
-            bar.close()
-
-    def _set_lr(self, step: int) -> None:
-        factor = lr_factor(self.schedule, step, self.total_steps)
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            group["lr"] = base_lr * factor
-
-    def _step(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        try:
-            return self._forward_backward(X, y)
-        except Exception as err:
-            if self.model is self.eager_model or not is_compile_error(err):
-                raise
-            # Compiling fails inside the forward pass, before any weight has changed.
-            warn_eager_fallback(err)
-            self.model = self.eager_model
-            self.history.settings["compile"] = "off"
-            return self._forward_backward(X, y)
-
-    def _forward_backward(self, X: torch.Tensor, y: torch.Tensor
-                          ) -> tuple[torch.Tensor, torch.Tensor]:
-        with _autocast(self.device, self.precision):
-            y_hat = self.model(X)
-            loss = F.cross_entropy(y_hat, y)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        return y_hat, loss
-
-    def _sync(self, sums: _DeviceSums, done: int, bar) -> None:
-        """Read the device's sums (one host sync), check the losses, keep the weights if good."""
-        pos = self.position
-        sums.sum_across_processes()
-        bad = sums.first_non_finite(done)
-        if bad is not None:
-            self._restore_weights()
-            raise NonFiniteLossError(
-                f"The loss became {sums.losses[bad].item()} at epoch {pos.epoch + 1}, batch "
-                f"{bad + 1}. Training stopped; net holds the last weights with a finite loss "
-                f"(after batch {sums.first} of this epoch). Try a lower learning rate, e.g. "
-                f"lr={self.optimizer.param_groups[0]['lr'] / 10:g}, with a fresh optimizer.",
-                self.history,
-            )
-        self._keep_weights()
-        pos.loss_sum += sums.loss_sum.item()
-        pos.correct += int(sums.correct.item())
-        pos.count += sums.count
-        pos.train_seconds += sums.restart(done)
-        pos.batch = done
-        if self.progress:
-            bar.set_postfix(loss=f"{pos.loss_sum / max(pos.count, 1):.3f}",
-                            acc=f"{pos.correct / max(pos.count, 1):.3f}",
-                            img_s=f"{pos.count / max(pos.train_seconds, 1e-9):,.0f}")
-
-    def _out_of_memory(self, batch_size: int, i: int) -> OutOfMemoryError:
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
-        return OutOfMemoryError(
-            f"{self.device} ran out of memory at batch size {batch_size} (epoch "
-            f"{self.position.epoch + 1}, batch {i + 1}). Load the data with a smaller batch "
-            f"size, e.g. load_fashion_mnist({max(1, batch_size // 2)}, ...), or use a smaller "
-            "image size. net keeps the weights of the last finished step.",
-            self.history,
-        )
-
-    def finish_epoch(self, test_iter) -> EpochRecord:
-        """Evaluate, record the epoch, and move the position to the next epoch."""
-        pos = self.position
-        start = time.perf_counter()
-        correct, count = _count_correct(self.net, test_iter, self.device, self.precision)
-        record = EpochRecord(
-            epoch=pos.epoch + 1,
-            train_loss=pos.loss_sum / pos.count,
-            train_acc=pos.correct / pos.count,
-            test_acc=correct.item() / max(count, 1),
-            seconds=pos.train_seconds + time.perf_counter() - start,
-            images_per_sec=pos.count / max(pos.train_seconds, 1e-9),
-        )
-        self.history.epochs.append(record)
-        self.position = _Position(epoch=record.epoch)
-        return record
-
-
-class _DeviceSums:
-    """An epoch's loss and accuracy, summed on the device between two syncs."""
-
-    def __init__(self, num_batches: int, device: torch.device, first: int) -> None:
-        self.losses = torch.zeros(num_batches, device=device)  # every batch's loss
-        self.loss_sum = torch.zeros((), device=device)
-        self.correct = torch.zeros((), dtype=torch.int64, device=device)
-        self.count = 0
-        self.first = first  # first batch since the last sync
-        self.started = time.perf_counter()
-
-    def add(self, i: int, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
-        loss = loss.detach().float()
-        self.losses[i] = loss
-        self.loss_sum += loss * len(y)
-        self.correct += (y_hat.argmax(dim=1) == y).sum()
-        self.count += len(y)
-
-    def sum_across_processes(self) -> None:
-        if _distributed():
-            count = torch.tensor([self.count], device=self.loss_sum.device)
-            _sum_across_processes(self.losses, self.loss_sum, self.correct, count)
-            self.count = int(count.item())
-
-    def first_non_finite(self, done: int) -> int | None:
-        finite = torch.isfinite(self.losses[self.first : done])
-        if bool(finite.all()):
-            return None
-        return self.first + int((~finite).nonzero()[0])
-
-    def restart(self, done: int) -> float:
-        """Zero the sums for batches from `done` on; return the seconds since the last restart."""
-        self.loss_sum.zero_()
-        self.correct.zero_()
-        self.count, self.first = 0, done
-        now = time.perf_counter()
-        seconds, self.started = now - self.started, now
-        return seconds
-
-
-def train(
-    net: nn.Module,
-    train_iter: Iterable,
-    test_iter: Iterable,
-    num_epochs: int,
-    lr: float = 0.001,
-    optimizer: torch.optim.Optimizer | None = None,
-    device: str | torch.device | None = None,
-    *,
-    precision: str = "auto",
-    lr_schedule: str = "constant",
-    compile: str = "off",
-    checkpoint: str | os.PathLike | None = None,
-    resume: bool = False,
-    progress: bool = True,
-) -> History:
-    """Train `net` with cross-entropy for `num_epochs` epochs; return the per-epoch `History`.
-
-    optimizer: default Adam(lr). device: default the best available (CUDA, MPS, CPU).
-    precision: "auto" (bf16 where the hardware has it, fp16 with loss scaling on older GPUs,
-    else fp32), or "fp32", "bf16", "fp16". lr_schedule: "constant", or "one-cycle" (warm up
-    over the first 10% of the steps, then decay linearly to 0 by the last). checkpoint: a
-    file written atomically after every epoch and on Ctrl-C; with resume=True training
-    continues from it.
-
-    Ctrl-C stops after the current batch and returns the history so far with
-    `history.interrupted == True`; `net` keeps its weights. A NaN loss or running out of
-    memory raises `NonFiniteLossError` / `OutOfMemoryError`, whose `.history` holds the
-    finished epochs.
-    """
-    _validate(net, train_iter, num_epochs, lr, lr_schedule)
-    check_compile_mode(compile)
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs checkpoint=PATH to resume from.")
-    num_epochs = cap_epochs(num_epochs)
-    device = resolve_device(device)
-    precision_used = choose_precision(device, precision)
-
-    net.to(device, memory_format=torch.channels_last)  # NHWC: what GPU tensor cores want
-    if optimizer is None:
-        # The fused kernel updates all 46.8 M parameters in one pass: 6x faster than the
-        # default loop over tensors on a CPU, where the update is a noticeable share of a step.
-        optimizer = torch.optim.Adam(net.parameters(), lr=lr,
-                                     fused=device.type in ("cuda", "cpu"))
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    if _distributed():  # each process trains on its share of every batch
-        for data_iter in (train_iter, test_iter):
-            data_iter.shard(dist.get_rank(), dist.get_world_size())
-    schedule = (lr_schedule, num_epochs * len(train_iter))
-    trainer = _Trainer(net, optimizer, device, precision_used, progress, schedule, compile)
-    settings = _settings(net, train_iter, test_iter, optimizer, device, precision_used,
-                         num_epochs, trainer.base_lrs[0], lr_schedule,
-                         compile if trainer.model is not trainer.eager_model else "off")
-    if resume and os.path.exists(checkpoint):
-        state = load_checkpoint(checkpoint)
-        _check_same_run(state["history"].get("settings", {}), settings, checkpoint)
-        trainer.load(state)
-        _say(f"Resuming from {checkpoint}: epoch {trainer.position.epoch + 1}, "
-             f"batch {trainer.position.batch}.")
-    elif resume:
-        _say(f"No checkpoint at {checkpoint} yet: starting from scratch.")
-    history = trainer.history
-    history.interrupted = False
-    history.settings = settings
-    _print_start(history.settings)
-
-    with _stop_on_ctrl_c() as stop_requested:
-        trainer.stop_requested = stop_requested
-        try:
-            while trainer.position.epoch < num_epochs:
-                trainer.run_epoch(train_iter)
-                if trainer.position.batch < len(train_iter):
-                    raise KeyboardInterrupt  # Ctrl-C stopped the epoch between two batches
-                record = trainer.finish_epoch(test_iter)
-                _print_epoch(record, num_epochs)
-                if checkpoint is not None and _is_main_process():
-                    save_checkpoint(trainer.state(), checkpoint)
-                if trainer.stop_requested["stop"] and trainer.position.epoch < num_epochs:
-                    raise KeyboardInterrupt
-        except KeyboardInterrupt:
-            history.interrupted = True
-            saved = ""
-            if checkpoint is not None and _is_main_process():
-                save_checkpoint(trainer.state(), checkpoint)
-                saved = f" Saved {checkpoint}; train(..., resume=True) continues from there."
-            pos = trainer.position
-            _say(f"Interrupted at epoch {pos.epoch + 1}, batch {pos.batch}: returning the "
-                 f"{len(history)} finished epoch(s); net keeps its weights.{saved}")
-            return history
-        finally:  # leave the optimizer as it came, so a second train() starts from its lr
-            for group, base_lr in zip(optimizer.param_groups, trainer.base_lrs, strict=True):
-                group["lr"] = base_lr
-    _say("Done: " + history.summary())
-    return history
+RESUME_KEYS = ("model", "parameters", "image_shape", "batch_size", "train_examples",
+               "val_examples", "optimizer", "lr", "weight_decay", "lr_schedule")
+"""Settings a resumed run must share with its checkpoint (num_epochs too, with a schedule)."""
 
 
 def _check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) -> None:
-    """Refuse to resume a checkpoint made with another model, data or schedule."""
-    keys = ["model", "parameters", "image_shape", "batch_size", "train_examples", "lr_schedule"]
+    """Refuse to resume a checkpoint made with another model, data, optimizer or schedule."""
+    keys = list(RESUME_KEYS)
     if current["lr_schedule"] != "constant":  # the schedule's length depends on the epochs
         keys.append("num_epochs")
     differ = [f"{key}: {saved[key]!r} in the checkpoint, {current[key]!r} now"
@@ -521,49 +455,35 @@ def _check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) 
         )
 
 
-def _print_start(settings: dict[str, Any]) -> None:
-    _say(
-        f"Training {settings['model']} on {settings['device']} ({settings['precision']}): "
-        f"{settings['num_epochs']} epochs, batch size {settings['batch_size']}, "
-        f"{settings['train_examples']:,} training / {settings['test_examples']:,} test images "
-        f"of {settings['image_shape']}, {settings['optimizer']} lr={settings['lr']:g}"
-        + (f" ({settings['lr_schedule']})" if settings["lr_schedule"] != "constant" else "")
-        + (f", compiled ({settings['compile']})" if settings["compile"] != "off" else "")
-        + (" [quick mode]" if settings["quick_mode"] else "")
-        + (f" [{settings['processes']} processes]" if settings["processes"] > 1 else "")
-    )
-
-
-def _print_epoch(record: EpochRecord, num_epochs: int) -> None:
-    _say(
-        f"epoch {record.epoch}/{num_epochs}: loss {record.train_loss:.4f}, "
-        f"train acc {record.train_acc:.3f}, test acc {record.test_acc:.3f}, "
-        f"{record.seconds:.1f} s, {record.images_per_sec:,.0f} images/s"
-    )
-
-
-def _settings(net, train_iter, test_iter, optimizer, device, precision, num_epochs, lr,
-              lr_schedule, compile_mode) -> dict:
+def _settings(net, train_iter, test_iter, val_iter, optimizer, device, precision, num_epochs,
+              lr, lr_schedule, compile_mode) -> dict:
     def examples(data_iter) -> int:
+        if data_iter is None:
+            return 0
         return getattr(data_iter, "num_examples", None) or len(getattr(data_iter, "dataset", []))
 
     image_shape = getattr(train_iter, "image_shape", None) or getattr(net, "input_shape", ())
+    group = optimizer.param_groups[0]
     return {
         "model": type(net).__name__,
         "parameters": sum(p.numel() for p in net.parameters()),
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
         "precision": precision.name,
+        "precision_reason": precision.reason,
         "num_epochs": num_epochs,
         "batch_size": getattr(train_iter, "batch_size", None),
         "train_examples": examples(train_iter),
+        "val_examples": examples(val_iter),
         "test_examples": examples(test_iter),
         "image_shape": "x".join(str(s) for s in image_shape),
         "optimizer": type(optimizer).__name__,
         "lr": lr,
+        "weight_decay": group.get("weight_decay", 0.0),
+        "momentum": group.get("momentum"),
         "lr_schedule": lr_schedule,
         "compile": compile_mode,
         "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
-        "processes": dist.get_world_size() if _distributed() else 1,
+        "processes": world_size(),
     }

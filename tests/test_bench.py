@@ -10,7 +10,8 @@ from conftest import make_tiny_fashion_mnist
 def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, capsys):
     root, _ = tiny_root
     code = cli.main(["bench", "--device", "cpu", "--image-size", "67", "--batch-size", "8",
-                     "--steps", "1", "--data", str(root), "--out", str(tmp_path)])
+                     "--steps", "1", "--data", str(root), "--precision", "fp32",
+                     "--out", str(tmp_path)])
     assert code == 0
     [path] = tmp_path.glob("*_cpu_67px.json")
     results = json.loads(path.read_text())
@@ -46,7 +47,7 @@ def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeyp
     speeds = {"off": results["train_library"], **compiled}
     assert results["fastest_compile"] == max(speeds, key=speeds.get)
     full = results["full_run"]
-    assert full["compile"] == results["fastest_compile"] and full["lr_schedule"] == "one-cycle"
+    assert full["compile"] == results["fastest_compile"] and full["lr_schedule"] == "warmup-linear"
     assert full["epochs"] == 1 and 0 <= full["test_acc"] <= 1 and full["wall_seconds"] > 0
     check = results["precision_check"]
     assert check["epochs"] == 1

@@ -26,12 +26,12 @@ def test_train_writes_history_and_weights(tiny_root, tmp_path, monkeypatch, caps
                         lambda model, mode=None: real_compile(model, backend="eager"))
     code = cli.main(["train", "--epochs", "1", "--batch-size", "16", "--image-size", "67",
                      "--limit", "32", "--device", "cpu", "--data", str(root), "--out", str(out),
-                     "--no-progress", "--seed", "0", "--lr-schedule", "one-cycle",
+                     "--no-progress", "--seed", "0", "--lr-schedule", "warmup-linear",
                      "--compile", "default"])
     assert code == 0
     history = json.loads((out / "history.json").read_text())
     assert len(history["epochs"]) == 1 and history["settings"]["image_shape"] == "1x67x67"
-    assert history["settings"]["lr_schedule"] == "one-cycle"
+    assert history["settings"]["lr_schedule"] == "warmup-linear"
     assert history["settings"]["compile"] == "default"
     state = torch.load(out / "weights.pt", weights_only=True)
     assert state["fc.6.weight"].shape == (10, 4096)

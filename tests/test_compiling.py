@@ -19,7 +19,8 @@ def run(root, **kwargs):
     set_seed(3)
     net = small_net()
     train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
-    history = train(net, train_iter, test_iter, 2, device="cpu", progress=False, **kwargs)
+    history = train(net, train_iter, test_iter, 2, device="cpu", progress=False,
+                    precision="fp32", **kwargs)
     return history, [p.detach().clone() for p in net.parameters()]
 
 

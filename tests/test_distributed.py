@@ -20,7 +20,8 @@ def one_epoch(root):
     set_seed(0)
     net = LeNet("relu")  # no dropout: both runs compute exactly the same function
     train_iter, test_iter = load_fashion_mnist(GLOBAL_BATCH, root=root, device="cpu")
-    history = train(net, train_iter, test_iter, 1, device="cpu", progress=False)
+    history = train(net, train_iter, test_iter, 1, device="cpu", progress=False,
+                    precision="fp32")
     return net, history
 
 

@@ -1,8 +1,18 @@
+import math
+
 import pytest
 import torch
 from torch import nn
 
-from alexnet_lib import ALEXNET_MIN_IMAGE_SIZE, AlexNet, LeNet, alexnet_feature_size
+from alexnet_lib import (
+    ALEXNET_MIN_IMAGE_SIZE,
+    AlexNet,
+    LeNet,
+    alexnet_feature_size,
+    load_fashion_mnist,
+    set_seed,
+    train_step,
+)
 
 SOURCE_NOTEBOOK_PRINT = """AlexNet(
   (conv): Sequential(
@@ -78,11 +88,81 @@ def test_alexnet_wrong_input_shape_is_a_value_error_naming_both_shapes(shape):
 def test_alexnet_init_ran():
     torch.manual_seed(0)
     net = AlexNet()
-    for layer in [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]:
+    *hidden, output = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for layer in hidden:
         assert torch.count_nonzero(layer.bias) == 0  # PyTorch's default init has non-zero biases
         fan_in = layer.weight[0].numel()
         expected_std = (2.0 / fan_in) ** 0.5  # Kaiming normal for ReLU
         assert layer.weight.std().item() == pytest.approx(expected_std, rel=0.1)
+    assert torch.count_nonzero(output.weight) == 0 and torch.count_nonzero(output.bias) == 0
+
+
+def test_a_fresh_alexnet_starts_at_the_loss_of_a_uniform_guess():
+    torch.manual_seed(0)
+    net = AlexNet(image_size=67)
+    X, y = torch.rand(16, 1, 67, 67), torch.randint(0, 10, (16,))
+    loss = torch.nn.functional.cross_entropy(net(X), y)
+    assert loss.item() == pytest.approx(math.log(10), abs=1e-4)
+
+
+FIRST_BATCHES_LOSS_BOUND = 4.0
+"""A uniform guess scores ln 10 = 2.30; the Kaiming-scale output layer reached 30-50."""
+
+
+def test_the_first_ten_batches_at_224_px_stay_calm(real_data_root):
+    set_seed(0)
+    train_iter, _ = load_fashion_mnist(32, resize=224, root=real_data_root, limit=320,
+                                       device="cpu")
+    net = AlexNet()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
+    losses = [train_step(net, X, y, optimizer)[1].item() for X, y in train_iter]
+    assert len(losses) == 10
+    assert max(losses) < FIRST_BATCHES_LOSS_BOUND, losses
+
+
+def test_lrn_and_pooling_options_follow_the_paper():
+    net = AlexNet(lrn=True)
+    norms = [i for i, m in enumerate(net.conv) if isinstance(m, nn.LocalResponseNorm)]
+    relus = [i for i, m in enumerate(net.conv) if isinstance(m, nn.ReLU)]
+    assert norms == [relus[0] + 1, relus[1] + 1]  # right after the first two ReLUs
+    lrn = net.conv[norms[0]]
+    assert (lrn.size, lrn.beta, lrn.k) == (5, 0.75, 2.0)
+    # PyTorch divides alpha by n: the paper's alpha = 1e-4 on the plain sum of squares.
+    x = torch.rand(1, 96, 3, 3)
+    window = torch.stack([(x[:, max(0, c - 2): c + 3] ** 2).sum(dim=1) for c in range(96)], 1)
+    paper = x / (2 + 1e-4 * window) ** 0.75
+    assert torch.allclose(lrn(x), paper, atol=1e-6)
+    assert net(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
+    plain = AlexNet(pooling="non-overlapping")
+    pools = [m for m in plain.conv if isinstance(m, nn.MaxPool2d)]
+    assert {(p.kernel_size, p.stride) for p in pools} == {(2, 2)}
+    assert alexnet_feature_size(224, "non-overlapping") == 6 and plain.fc[0].in_features == 9216
+    assert plain.eval()(torch.zeros(1, 1, 224, 224)).shape == (1, 10)
+    assert AlexNet(image_size=67, pooling="non-overlapping")(torch.zeros(1, 1, 67, 67)).shape == (
+        1, 10)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_alexnet_other_activations(activation):
+    net = AlexNet(image_size=67, activation=activation)
+    kinds = {type(m) for m in net.modules()}
+    assert nn.ReLU not in kinds and {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[activation] in kinds
+    assert net.eval()(torch.zeros(1, 1, 67, 67)).shape == (1, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"image_size": "224"}, "whole number such as 224"),
+        ({"image_size": 224.0}, "whole number such as 224"),
+        ({"activation": "gelu"}, "activation must be one of"),
+        ({"pooling": "average"}, "pooling must be one of"),
+        ({"dropout": 1.0}, "dropout must be"),
+    ],
+)
+def test_alexnet_bad_arguments_say_what_to_pass(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AlexNet(**kwargs)
 
 
 def test_lenet_shapes_parameters_and_activations():

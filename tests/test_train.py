@@ -12,7 +12,8 @@ def test_epoch_loss_is_the_mean_over_examples_not_over_batches(tiny_root):
     train_iter, test_iter = load_fashion_mnist(10, root=root, limit=25, device="cpu")
     logits = torch.tensor([[4.0, 0, 0, 0, 0, 0, 0, 0, 0, -3.0]])
     net = FixedLogits(logits)
-    history = train(net, train_iter, test_iter, 2, device="cpu", progress=False)
+    history = train(net, train_iter, test_iter, 2, device="cpu", progress=False,
+                    precision="fp32")
     y = train_iter.labels
     per_example = F.cross_entropy(logits.expand(len(y), -1), y, reduction="none")
     assert history.train_loss == pytest.approx([per_example.mean().item()] * 2, abs=1e-6)
@@ -28,7 +29,7 @@ def test_short_cpu_run_on_real_images_learns(real_data_root, capsys):
     train_iter, test_iter = load_fashion_mnist(64, resize=67, root=real_data_root, limit=2500,
                                                device="cpu")
     history = train(net, train_iter, test_iter, 3, device="cpu", progress=False,
-                    lr_schedule="one-cycle")
+                    lr_schedule="warmup-linear", precision="fp32")
     assert len(history) == 3 and not history.interrupted
     assert history.test_acc[-1] >= 0.75  # chance is 0.10
     assert history.train_loss[-1] < history.train_loss[0]
@@ -93,7 +94,8 @@ def test_same_seed_same_run_on_cpu(tiny_root):
         set_seed(7)
         net = ToyNet()
         train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
-        history = train(net, train_iter, test_iter, 2, device="cpu", progress=False)
+        history = train(net, train_iter, test_iter, 2, device="cpu", progress=False,
+                        precision="fp32")
         results.append((history.train_loss, [p.detach().clone() for p in net.parameters()]))
     assert results[0][0] == results[1][0]
     assert all(torch.equal(a, b) for a, b in zip(results[0][1], results[1][1], strict=True))
