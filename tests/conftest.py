@@ -1,8 +1,11 @@
-"""Shared fixtures: tiny IDX data sets written on the fly, and the real data when it is there."""
+"""Shared fixtures: tiny IDX data sets written on the fly, the real data when it is there,
+and the built book."""
 
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +62,20 @@ def real_data_root() -> Path:
 @pytest.fixture
 def seeded():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build the book as CI does (warnings are errors) into a fresh folder; its html/ folder."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("book")
+    command = [
+        sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
+        "build", str(root), "--path-output", str(out), "-W", "-n", "--keep-going",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root, timeout=900)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
+    html = out / "_build" / "html"
+    assert (html / "index.html").is_file()
+    return html

@@ -1,26 +1,21 @@
-"""The book's structure: table of contents, English/Chinese pairs, notebooks, build, browser.
+"""The book's structure: table of contents, English/Chinese pairs, notebooks, build.
 
 Chapter notebooks are added over time, so the per-notebook tests are parametrized over what
-exists; the build and browser tests build the whole book as it stands.
+exists; the build test builds the whole book as it stands (the `built_book` fixture,
+tests/conftest.py), and tests/test_browser.py opens that build in Chromium.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import json
-import os
 import re
-import select
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from book_modules import extension, script
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -29,16 +24,10 @@ PAGE_SUFFIXES = (".ipynb", ".md")
 CHAPTER_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
-def _load_module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-first_cell = _load_module("notebook_first_cell", ROOT / "scripts" / "notebook_first_cell.py")
-language_switch = _load_module("language_switch", BOOK / "_ext" / "language_switch.py")
-chapter_list = _load_module("chapter_list", BOOK / "_ext" / "chapter_list.py")
+first_cell = script("notebook_first_cell")
+language_switch = extension("language_switch")
+chapter_list = extension("chapter_list")
+executor = script("execute_notebooks")
 
 
 # --- What is on disk and what the table of contents lists ------------------------------
@@ -216,6 +205,62 @@ def test_notebook_first_cell_and_metadata(path):
     assert not found, f"{found}; run: python scripts/notebook_first_cell.py --fix {path.name}"
 
 
+@pytest.mark.parametrize("path", notebooks(), ids=_notebook_id)
+def test_notebook_stores_no_progress_bar(path):
+    # A stored progress bar shows on the page as a finished bar or, hidden, as a blank gap.
+    found = executor.progress_bars(nbformat.read(path, as_version=4))
+    assert not found, (
+        f"progress-bar widgets stored in {', '.join(found)}; run: python "
+        f"scripts/execute_notebooks.py --drop-progress-bars-only --glob {path.relative_to(ROOT)}"
+    )
+
+
+def _widget(model_name: str, **state) -> dict:
+    return {"model_name": model_name, "model_module": "@jupyter-widgets/controls",
+            "model_module_version": "2.0.0", "state": state}  # fmt: skip
+
+
+def _view(model_id: str, text: str) -> nbformat.NotebookNode:
+    view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+    return nbformat.v4.new_output(
+        "display_data", data={executor.WIDGET_VIEW: view, "text/plain": text}
+    )
+
+
+def test_executor_drops_progress_bars_and_keeps_other_widgets():
+    state = {
+        # tqdm's bar: a box holding a label, the bar and a text, with their layouts
+        "bar": _widget("HBoxModel", children=["IPY_MODEL_label", "IPY_MODEL_progress"],
+                       layout="IPY_MODEL_bar_layout"),
+        "label": _widget("HTMLModel", value="epoch 1"),
+        "progress": _widget("FloatProgressModel", value=235, layout="IPY_MODEL_shared"),
+        "bar_layout": _widget("LayoutModel", visibility="hidden"),
+        # an interact: a slider and an output that shows a figure
+        "interact": _widget("VBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_out"]),
+        "slider": _widget("IntSliderModel", value=3, layout="IPY_MODEL_shared"),
+        "out": _widget("OutputModel", outputs=[{"output_type": "display_data", "data": {}}]),
+        "shared": _widget("LayoutModel"),
+        "orphan": _widget("IntSliderModel", value=1),
+    }  # fmt: skip
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {executor.WIDGET_STATE: {"state": state}}
+    epoch_line = nbformat.v4.new_output("stream", name="stdout", text="epoch 1, loss 0.5\n")
+    nb.cells = [
+        nbformat.v4.new_code_cell("train()", outputs=[_view("bar", "0%|"), epoch_line]),
+        nbformat.v4.new_code_cell("interact()", outputs=[_view("interact", "VBox()")]),
+    ]
+    assert executor.progress_bars(nb) == ["cell 0", "the widget state"]
+    assert executor.drop_progress_bars(nb) == 1
+    assert executor.progress_bars(nb) == []
+    assert nb.cells[0].outputs == [epoch_line]
+    assert len(nb.cells[1].outputs) == 1
+    assert set(executor.widget_state(nb)) == {"interact", "slider", "out", "shared"}
+    # Without widgets left, the notebook stores no widget state at all.
+    nb.cells.pop()
+    executor.drop_progress_bars(nb)
+    assert "widgets" not in nb.metadata
+
+
 def test_first_cell_check_passes():
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "notebook_first_cell.py"), "--check"],
@@ -279,29 +324,6 @@ def test_chapter_list_takes_numbered_pages_of_one_folder():
 # --- The built book ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory) -> Path:
-    """Build the book as CI does (warnings are errors) into a fresh folder; its html/ folder."""
-    out = tmp_path_factory.mktemp("book")
-    command = [
-        sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-        "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going",
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
-    html = out / "_build" / "html"
-    assert (html / "index.html").is_file()
-    return html
-
-
-def chapter_pages() -> dict[str, str]:
-    """One page per language to look at: the first chapter in both, else the intro."""
-    both = paired_pages((".ipynb",))
-    name = Path(both[0]).stem if both else "intro"
-    return {lang: f"book/{lang}/{name}" for lang in LANGUAGES}
-
-
 def test_pages_link_to_their_counterpart_and_stay_in_their_language(built_book):
     for name in paired_pages():
         stem = Path(name).stem
@@ -314,175 +336,3 @@ def test_pages_link_to_their_counterpart_and_stay_in_their_language(built_book):
             assert f'<html lang="{html_lang}"' in html
             # "previous"/"next" stay within the language.
             assert not re.search(rf'<link rel="(next|prev)"[^>]*href="\.\./{other}/', html)
-
-
-# --- The built book in a browser ---------------------------------------------------------------
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-# Wait for every image (lazy ones too) and report what a reader would see.
-PAGE_REPORT_JS = """
-(async () => {
-  const images = [...document.images];
-  images.forEach(img => { img.loading = "eager"; });
-  await Promise.all(images.map(img => img.complete ? null : new Promise(done => {
-    img.addEventListener("load", done); img.addEventListener("error", done);
-    setTimeout(done, 10000);
-  })));
-  const link = document.querySelector("a.language-switch-link");
-  return {
-    href: location.href,
-    lang: document.documentElement.lang,
-    h1: (document.querySelector("article h1, main h1") || {}).textContent || "",
-    images: images.length,
-    broken: images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src),
-    switchHref: link ? link.href : null,
-    switchText: link ? link.textContent : null,
-    links: [...document.querySelectorAll("article a[href]")].map(a => a.href),
-  };
-})()
-"""
-
-
-def find_chromium() -> str | None:
-    return next(
-        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
-    )
-
-
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (no extra packages)."""
-
-    def __init__(self, executable: str, profile: Path):
-        to_chrome_read, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_write = os.pipe()
-        # Chromium reads commands from fd 3 and writes replies to fd 4.
-        self.process = subprocess.Popen(
-            ["bash", "-c", f'exec "$0" "$@" 3<&{to_chrome_read} 4>&{from_chrome_write}',
-             executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-             "--remote-debugging-pipe", "about:blank"],
-            pass_fds=(to_chrome_read, from_chrome_write),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(to_chrome_read)
-        os.close(from_chrome_write)
-        self._buffer = b""
-        self._id = 0
-        self._events: list[dict] = []
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        self.send("Page.enable", session=self.session)
-
-    def _receive(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer from Chromium")
-            if select.select([self._from_chrome], [], [], left)[0]:
-                chunk = os.read(self._from_chrome, 1 << 16)
-                if not chunk:
-                    raise EOFError("Chromium closed its pipe")
-                self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30) -> dict:  # fmt: skip
-        self._id += 1
-        message = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._receive(deadline)
-            if reply.get("id") == self._id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self._events.append(reply)
-
-    def _wait_for_load(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, event in enumerate(self._events):
-                if event.get("method") == "Page.loadEventFired":
-                    del self._events[: i + 1]
-                    return
-            self._events.append(self._receive(deadline))
-
-    def evaluate(self, expression: str):
-        result = self.send(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-            session=self.session,
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(result["exceptionDetails"])
-        return result["result"].get("value")
-
-    def open(self, url: str) -> dict:
-        self._events.clear()
-        self.send("Page.navigate", {"url": url}, session=self.session)
-        self._wait_for_load()
-        return self.evaluate(PAGE_REPORT_JS)
-
-    def click(self, selector: str) -> dict:
-        self._events.clear()
-        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
-        self._wait_for_load()
-        return self.evaluate(PAGE_REPORT_JS)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, RuntimeError, TimeoutError, EOFError):
-            self.send("Browser.close", timeout=5)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._to_chrome)
-        os.close(self._from_chrome)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("Chromium is not installed (CI installs it: apt-get install chromium)")
-    chromium = Chromium(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield chromium
-    chromium.close()
-
-
-def _rendered(page: dict) -> None:
-    assert page["h1"].strip(), f"{page['href']}: no title rendered"
-    assert not page["broken"], f"{page['href']}: images did not load: {page['broken']}"
-
-
-def test_landing_page_renders_and_links_both_languages(built_book, browser):
-    page = browser.open((built_book / "index.html").as_uri())
-    _rendered(page)
-    for lang in LANGUAGES:
-        target = (built_book / "book" / lang / "intro.html").as_uri()
-        assert target in page["links"], f"the landing page does not link to {target}"
-
-
-@pytest.mark.parametrize("lang", list(LANGUAGES))
-def test_chapter_renders_and_switches_language(built_book, browser, lang):
-    other = next(code for code in LANGUAGES if code != lang)
-    here, there = chapter_pages()[lang], chapter_pages()[other]
-    page = browser.open((built_book / f"{here}.html").as_uri())
-    _rendered(page)
-    assert page["lang"] == language_switch.LANGUAGES[lang][0]
-    assert page["switchText"] == language_switch.LANGUAGES[other][2]
-    switched = browser.click("a.language-switch-link")
-    _rendered(switched)
-    assert switched["href"] == (built_book / f"{there}.html").as_uri()
-    assert switched["lang"] == language_switch.LANGUAGES[other][0]
-    assert switched["switchHref"] == page["href"], "the counterpart does not link back"
