@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,16 +83,24 @@ def _time_step(dtype: torch.dtype | None) -> float:
     return time.perf_counter() - start
 
 
+MEASURE_SECONDS = 0.3
+"""How long the CPU's bf16 measurement runs after its warm-up round (at least 2 rounds)."""
+
+
 @functools.cache
-def _cpu_bf16_speedup(rounds: int = 12) -> float:
+def _cpu_bf16_speedup() -> float:
     """How many times faster bf16 autocast ran than fp32 in a short measurement, done once per
-    process (about a tenth of a second). The two alternate and the fastest of each counts, so
-    that another program's load on the CPU affects both alike."""
+    process. The two alternate and the fastest of each counts, so that another program's load
+    on the CPU affects both alike; it stops after `MEASURE_SECONDS` (a fraction of a second on
+    an idle CPU, a few seconds on a busy one)."""
+    for dtype in (None, torch.bfloat16):  # warm-up: the first round sets the kernels up
+        _time_step(dtype)
     fp32, bf16 = [], []
-    for _ in range(rounds):
+    start = time.perf_counter()
+    while len(fp32) < 2 or (time.perf_counter() - start < MEASURE_SECONDS and len(fp32) < 12):
         fp32.append(_time_step(None))
         bf16.append(_time_step(torch.bfloat16))
-    return min(fp32[1:]) / min(bf16[1:])  # the first round warms the kernels up
+    return min(fp32) / min(bf16)
 
 
 BF16_MIN_SPEEDUP = 1.1
@@ -108,7 +118,8 @@ def _auto_precision(device: torch.device) -> tuple[str, str]:
                         "scaling instead")
     if device.type == "cpu":
         if not _cpu_reports_bf16():
-            return "fp32", "the CPU has no bf16 instructions (AVX-512 BF16 or AMX)"
+            return "fp32", (f"the CPU ({torch.backends.cpu.get_cpu_capability()}) has no bf16 "
+                            "instructions (AVX-512 BF16 or AMX)")
         speedup = _cpu_bf16_speedup()
         if speedup >= BF16_MIN_SPEEDUP:
             return "bf16", f"the CPU has bf16 instructions and bf16 measured {speedup:.1f}x fp32"
@@ -132,6 +143,19 @@ def choose_precision(device: torch.device, precision: str = "auto") -> Precision
     if device.type != "cuda":
         raise ValueError("fp16 training needs a CUDA GPU; use 'bf16' or 'fp32' here.")
     return Precision("fp16", torch.float16, needs_grad_scaler=True, reason=reason)
+
+
+@contextmanager
+def cudnn_autotuning(device: torch.device) -> Iterator[None]:
+    """On a CUDA device, let cuDNN time its convolution kernels and keep the fastest
+    (`cudnn.benchmark`: pays where every batch has the same shape); the setting as it was after."""
+    before = torch.backends.cudnn.benchmark
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 def set_seed(seed: int) -> None:

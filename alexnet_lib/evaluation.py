@@ -51,11 +51,14 @@ def _device_of(net: nn.Module) -> torch.device:
 
 def _outputs(net: nn.Module, data_iter: Iterable, device: torch.device
              ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(logits in fp32, labels) for every batch, computed in eval mode on `device`."""
+    """(logits in fp32, labels) for every batch, computed in eval mode on `device`, in fp32
+    even when called inside an autocast block."""
     with eval_mode(net):
         for X, y in data_iter:
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            yield net(X).float(), y
+            with torch.autocast(device.type, enabled=False):
+                logits = net(X).float()
+            yield logits, y
 
 
 def count_correct(net: nn.Module, data_iter: Iterable,

@@ -22,10 +22,12 @@ class RunningSums:
         self.first = first  # first batch since the last read
         self.started = time.perf_counter()
 
-    def add(self, i: int, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
-        loss = loss.detach().float()
-        self.losses[i] = loss
-        self.loss_sum += loss * len(y)
+    def add(self, i: int, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor,
+            examples: float | None = None) -> None:
+        """Add batch i: `loss` is its summed loss divided by `examples` (default len(y))."""
+        loss_sum = loss.detach().float() * (examples or len(y))
+        self.losses[i] = loss_sum  # summed over processes, checked for NaN
+        self.loss_sum += loss_sum
         self.correct += (y_hat.argmax(dim=1) == y).sum()
         self.count += len(y)
 

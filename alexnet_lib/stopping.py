@@ -3,6 +3,8 @@
 The first Ctrl-C (SIGINT), or a SIGTERM (Slurm, `docker stop`, `timeout`, Colab) or SIGHUP
 (a closed terminal), asks the loop to stop after the current batch and save. A second
 Ctrl-C stops at once, except while a checkpoint is being written: that write finishes first.
+Under torchrun a second Ctrl-C only repeats the request (torchrun itself passes each Ctrl-C
+on to every process): one process stopping at once would leave the others waiting for it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ STOP_SIGNALS = tuple(
 class StopRequest:
     """Set by a signal handler; read by the training loop between batches."""
 
-    def __init__(self) -> None:
+    def __init__(self, second_ctrl_c_stops: bool = True) -> None:
         self.signal: int | None = None  # the first stop signal received
+        self.second_ctrl_c_stops = second_ctrl_c_stops
         self._saving = False
         self._interrupt_after_save = False
 
@@ -46,7 +49,7 @@ class StopRequest:
             print(f"\n{what}: stopping after this batch and saving"
                   + (" (press Ctrl-C again to stop at once)." if signum == signal.SIGINT
                      else "."), flush=True)
-        elif signum == signal.SIGINT:  # a second Ctrl-C: stop now, but never mid-save
+        elif signum == signal.SIGINT and self.second_ctrl_c_stops:  # stop now, never mid-save
             if self._saving:
                 self._interrupt_after_save = True
                 print("\nWriting the checkpoint; stopping as soon as it is written.", flush=True)
@@ -67,13 +70,13 @@ class StopRequest:
 
 
 @contextmanager
-def stop_requests() -> Iterator[StopRequest]:
+def stop_requests(second_ctrl_c_stops: bool = True) -> Iterator[StopRequest]:
     """Install the handlers for the duration of a run; the previous ones come back after.
 
     Outside the main thread Python cannot install signal handlers: the request then only
     changes when the loop itself calls `request()`.
     """
-    request = StopRequest()
+    request = StopRequest(second_ctrl_c_stops)
     if threading.current_thread() is not threading.main_thread():
         yield request
         return

@@ -14,6 +14,7 @@ and batches; everything else in this module keeps a run fast and safe, in named 
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -30,8 +31,14 @@ from tqdm.auto import tqdm
 from . import log
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiling import check_compile_mode, compile_model, is_compile_error, warn_eager_fallback
-from .devices import Precision, choose_precision, resolve_device
-from .distributed import distributed, is_main_process, say, world_size
+from .devices import Precision, choose_precision, cudnn_autotuning, resolve_device
+from .distributed import (
+    distributed,
+    is_main_process,
+    largest_across_processes,
+    say,
+    world_size,
+)
 from .evaluation import count_correct, evaluate_accuracy
 from .history import EpochRecord, History
 from .optimizers import check_optimizer_settings, make_optimizer
@@ -47,15 +54,20 @@ __all__ = ["NonFiniteLossError", "OutOfMemoryError", "TrainingError", "evaluate_
 
 def train_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
                optimizer: torch.optim.Optimizer, precision: Precision | None = None,
-               scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               scaler: torch.amp.GradScaler | None = None, examples: float | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of gradient descent on the batch (X, y); returns the logits and the loss.
 
     precision: autocast to its dtype (default fp32). scaler: a GradScaler, needed for fp16.
+    examples: what the summed loss is divided by; default len(y), the mean. In data-parallel
+    training X is one process's share of the batch and the gradients are averaged over the
+    processes: pass the batch's size divided by the number of processes, and every example
+    weighs the same however unevenly the batch divides (an empty share adds nothing).
     """
     dtype = precision.dtype if precision is not None else None
     with torch.autocast(X.device.type, dtype=dtype, enabled=dtype is not None):
         y_hat = model(X)  # forward
-        loss = F.cross_entropy(y_hat, y)  # loss
+        loss = F.cross_entropy(y_hat, y, reduction="sum") / (examples or len(y))  # loss
     optimizer.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()  # backward
@@ -116,7 +128,10 @@ def train(
     "zh", for what `train` prints.
 
     Ctrl-C (or SIGTERM, SIGHUP) stops after the current batch and returns the history so far
-    with `history.interrupted == True`; `net` keeps its weights. A NaN loss or running out of
+    with `history.interrupted == True`; `net` keeps its weights. Under torchrun the processes
+    agree on a stop at their next sync of the sums, so all stop after the same batch. When
+    compiling, each epoch's last partial batch is left out, so that every step has the same
+    shape and nothing recompiles mid-epoch. A NaN loss or running out of
     memory raises `NonFiniteLossError` / `OutOfMemoryError`, whose `.history` holds the
     finished epochs.
     """
@@ -124,7 +139,10 @@ def train(
                      weight_decay, lr_schedule, val_iter, precision, compile, checkpoint,
                      resume, progress, lang)
     device, history = run.device, run.history
-    with stop_requests() as stop:
+    # Under torchrun, a second Ctrl-C must not stop one process at once: the others would
+    # wait for it in their next collective.
+    with stop_requests(second_ctrl_c_stops=not distributed()) as stop, \
+            cudnn_autotuning(device):
         run.stop = stop
         try:
             while run.position.epoch < run.num_epochs:
@@ -132,16 +150,16 @@ def train(
                 for i, (X, y) in run.batches():  # from the saved position on
                     X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
                     y_hat, loss = run.step(i, X, y)  # train_step, and what may go wrong in it
-                    run.sums.add(i, loss, y_hat, y)  # on the device: nothing waits here
-                    if run.sync_due(i) or stop.requested:
-                        run.sync(i + 1)  # read the sums; stop on a NaN; update the bar
-                    if stop.requested:
+                    run.sums.add(i, loss, y_hat, y, run.examples(i))  # on the device
+                    if run.sync_due(i):
+                        run.sync(i + 1)  # read the sums; stop on a NaN; agree on a stop
+                    if run.stopping:
                         break
                 run.close_bar()
                 if run.position.batch < run.num_batches:
                     raise KeyboardInterrupt  # stopped between two batches
                 run.finish_epoch()  # evaluate, record, print, checkpoint
-                if stop.requested and run.position.epoch < run.num_epochs:
+                if run.agree_on_stop() and run.position.epoch < run.num_epochs:
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             run.close_bar()
@@ -192,30 +210,33 @@ class _Run:
                  precision, lr_schedule, compile_mode, checkpoint, progress, lang) -> None:
         self.net, self.device, self.precision = net, device, precision
         self.train_iter, self.test_iter, self.val_iter = train_iter, test_iter, val_iter
-        self.num_epochs, self.num_batches = num_epochs, len(train_iter)
-        self.optimizer = optimizer
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.lr_schedule = lr_schedule
-        self.scheduler = make_scheduler(lr_schedule, optimizer, num_epochs * self.num_batches)
-        self.scaler = torch.amp.GradScaler(device.type) if precision.needs_grad_scaler else None
         # In data-parallel training the wrapper averages gradients over processes.
         self.eager_model = (
             DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
             if distributed() else net
         )
         self.model = compile_model(self.eager_model, compile_mode)
-        self.cudnn_benchmark = torch.backends.cudnn.benchmark
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest
+        # A compiled step is specialised to its batch's shape: a smaller last batch would
+        # compile again (and record a second CUDA graph) in the middle of an epoch.
+        self.drop_last = self.model is not self.eager_model and _has_partial_last_batch(
+            train_iter)
+        self.num_epochs, self.num_batches = num_epochs, len(train_iter) - self.drop_last
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.lr_schedule = lr_schedule
+        self.scheduler = make_scheduler(lr_schedule, optimizer, num_epochs * self.num_batches)
+        self.scaler = torch.amp.GradScaler(device.type) if precision.needs_grad_scaler else None
         self.checkpoint, self.progress, self.lang = checkpoint, progress, lang
         self.history = History(settings=_settings(
             net, train_iter, test_iter, val_iter, optimizer, device, precision, num_epochs,
             self.base_lrs[0], lr_schedule,
-            compile_mode if self.model is not self.eager_model else "off"))
+            compile_mode if self.model is not self.eager_model else "off", self.drop_last))
         self.position = Position()
         self.good_weights = GoodWeights(net)
         self.rng_at_batch_start = rng_state(device)
         self.stop = StopRequest()
+        self.stopping = False  # a stop all processes agreed on
+        self.saved_at: tuple[int, int] | None = None  # (epoch, batch) of the last checkpoint
         self.sums: RunningSums | None = None
         self.last_lr = self.base_lrs[0]
         self.bar = None
@@ -253,8 +274,11 @@ class _Run:
         """Write the checkpoint (main process only); a message saying so, or ""."""
         if self.checkpoint is None or not is_main_process():
             return ""
-        with self.stop.saving():  # a second Ctrl-C waits for the write to finish
-            save_checkpoint(self.state(), self.checkpoint)
+        position = (self.position.epoch, self.position.batch)
+        if position != self.saved_at:  # an epoch's end saved already when a stop follows it
+            with self.stop.saving():  # a second Ctrl-C waits for the write to finish
+                save_checkpoint(self.state(), self.checkpoint)
+            self.saved_at = position
         return str(self.checkpoint)
 
     # --- One epoch ------------------------------------------------------------------------
@@ -270,6 +294,7 @@ class _Run:
             batches = data.batches(data.epoch_order(), start=pos.batch)
         else:
             batches = iter(data)
+        batches = itertools.islice(batches, self.num_batches - pos.batch)  # drop_last
         self.sums = RunningSums(self.num_batches, self.device, first=pos.batch)
         self.bar = tqdm(total=self.num_batches, initial=pos.batch,
                         disable=not (self.progress and is_main_process()),
@@ -283,7 +308,7 @@ class _Run:
         if self.sync_due(i):
             self.good_weights.hold()  # this batch's loss will vouch for these weights
         try:
-            return self._train_step(X, y)
+            return self._train_step(i, X, y)
         except KeyboardInterrupt:
             # This batch never reached its step: count the ones before it and rewind the
             # random state, so that resuming repeats nothing.
@@ -298,10 +323,11 @@ class _Run:
         finally:
             self.bar.update(1)
 
-    def _train_step(self, X, y):
+    def _train_step(self, i, X, y):
+        examples = self.examples(i)
         try:
             y_hat, loss = train_step(self.model, X, y, self.optimizer, self.precision,
-                                     self.scaler)
+                                     self.scaler, examples)
         except Exception as err:
             if self.model is self.eager_model or not is_compile_error(err):
                 raise
@@ -310,16 +336,38 @@ class _Run:
             self.model = self.eager_model
             self.history.settings["compile"] = "off"
             y_hat, loss = train_step(self.model, X, y, self.optimizer, self.precision,
-                                     self.scaler)
+                                     self.scaler, examples)
         self.last_lr = self.optimizer.param_groups[0]["lr"]
         if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step()
         return y_hat, loss
 
+    def examples(self, i: int) -> float | None:
+        """What batch i's summed loss is divided by in this process: None (its own share's
+        size) in a single process; under torchrun, the whole batch's size over the number of
+        processes, so that every example weighs the same in the averaged gradient."""
+        if not distributed():
+            return None
+        data = self.train_iter
+        whole = min(data.batch_size, data.num_examples - i * data.batch_size)
+        return whole / world_size()
+
     def sync_due(self, i: int) -> bool:
-        """Read the sums every `sync_every` batches and after the last one."""
+        """Read the sums every `sync_every` batches and after the last one; in a single
+        process also as soon as a stop is asked for (under torchrun the processes agree on a
+        stop at their regular syncs)."""
         done = i + 1
-        return done - self.sums.first >= self.sync_every or done == self.num_batches
+        return (done - self.sums.first >= self.sync_every or done == self.num_batches
+                or (self.stop.requested and not distributed()))
+
+    def agree_on_stop(self) -> bool:
+        """Whether any process was asked to stop. Every process calls this at the same point,
+        so that all stop after the same batch; the first signal's number travels with it."""
+        signum = largest_across_processes(self.stop.signal or 0, self.device)
+        if signum:
+            self.stop.request(signum)
+        self.stopping = bool(signum)
+        return self.stopping
 
     def sync(self, done: int) -> None:
         """Read the device's sums (one host sync), check the losses, keep the weights if good."""
@@ -334,6 +382,7 @@ class _Run:
                 self.history,
             )
         self.good_weights.confirm()
+        self.agree_on_stop()
         pos.loss_sum += sums.loss_sum.item()
         pos.correct += int(sums.correct.item())
         pos.count += sums.count
@@ -396,10 +445,9 @@ class _Run:
         say(log.interrupted(self.position, len(self.history), saved, self.lang))
 
     def give_optimizer_back(self) -> None:
-        """Leave the optimizer's learning rate and cuDNN's setting as they came."""
+        """Leave the optimizer's learning rate as it came."""
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = base_lr
-        torch.backends.cudnn.benchmark = self.cudnn_benchmark
 
 
 def _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule, val_iter,
@@ -455,8 +503,15 @@ def _check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) 
         )
 
 
+def _has_partial_last_batch(data_iter) -> bool:
+    """Whether the loader's last batch is smaller than the others."""
+    examples = getattr(data_iter, "num_examples", None) or len(getattr(data_iter, "dataset", []))
+    batch_size = getattr(data_iter, "batch_size", None)
+    return bool(examples and batch_size) and examples % batch_size != 0
+
+
 def _settings(net, train_iter, test_iter, val_iter, optimizer, device, precision, num_epochs,
-              lr, lr_schedule, compile_mode) -> dict:
+              lr, lr_schedule, compile_mode, drop_last) -> dict:
     def examples(data_iter) -> int:
         if data_iter is None:
             return 0
@@ -483,6 +538,7 @@ def _settings(net, train_iter, test_iter, val_iter, optimizer, device, precision
         "momentum": group.get("momentum"),
         "lr_schedule": lr_schedule,
         "compile": compile_mode,
+        "drop_last": drop_last,
         "torch": str(torch.__version__),
         "quick_mode": quick_mode(),
         "processes": world_size(),
