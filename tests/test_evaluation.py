@@ -4,15 +4,17 @@ import matplotlib
 import pytest
 import torch
 from torch import nn
-from toy_models import FixedLogits
+from toy_models import FixedLogits, ToyNet
 
 from alexnet_lib import (
     confident_mistakes,
     confusion_matrix,
+    evaluate_accuracy,
     load_fashion_mnist,
     plot_confusion_matrix,
     predict,
     show_filters,
+    train,
 )
 from alexnet_lib.bench import recorded_results
 
@@ -84,3 +86,29 @@ def test_recorded_benchmarks_ship_with_the_library():
         for key in ("date", "device", "torch", "image_size", "train_source_batch1",
                     "train_library", "pipeline_source", "pipeline_library"):
             assert key in record, f"{record['file']} lacks {key}"
+
+
+def test_every_evaluation_is_fp32_even_inside_autocast(tiny_root):
+    root, _ = tiny_root
+    _, test_iter = load_fashion_mnist(10, root=root, device="cpu")
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    X, _ = next(iter(test_iter))
+    fp32_logits = net(X)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not torch.equal(net(X).float(), fp32_logits)  # autocast does change the result
+        inside = predict(net, test_iter)
+        accuracy_inside = evaluate_accuracy(net, test_iter)
+    outside = predict(net, test_iter)
+    assert torch.equal(inside.probs, outside.probs)
+    assert accuracy_inside == outside.accuracy == evaluate_accuracy(net, test_iter)
+
+
+def test_the_epochs_test_accuracy_is_the_same_evaluation(tiny_root):
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    net = ToyNet()  # with dropout: only eval mode gives the same score twice
+    history = train(net, train_iter, test_iter, 1, device="cpu", progress=False,
+                    precision="bf16")
+    assert history.test_acc[-1] == evaluate_accuracy(net, test_iter)
+    assert history.test_acc[-1] == predict(net, test_iter).accuracy
