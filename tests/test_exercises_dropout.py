@@ -105,7 +105,12 @@ MISTAKES = {
         if p < 1 else torch.zeros_like(X),
         "Keep X's dtype",
     ),
-    "returns numpy": (lambda X, p: (X * _keep(X, p) / (1 - p)).numpy(), "Return a tensor"),
+    "returns numpy": (lambda X, p: (X * _keep(X, p) / (1 - p)).numpy(), "returns a tensor"),
+    # one mask for the whole batch, the mistake chapter 4 warns about
+    "shared mask": (
+        lambda X, p: X * (torch.rand(X.shape[1:]) >= p) / (1 - p) if p < 1 else torch.zeros_like(X),
+        "Each example needs its own",
+    ),
     "wrong signature": (lambda X: X, "fn(X, p)"),
     # the same mask every call
     "fixed pattern": (
@@ -171,12 +176,12 @@ def test_variance_formula_matches_nn_dropout():
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
-        (lambda h, p: h**2 / (1 - p), "E[X'^2]"),
+        (lambda h, p: h**2 / (1 - p), "That is E[h'^2]"),
         (lambda h, p: p * (1 - p) * h**2, "without the 1/(1-p) scaling"),
         (lambda h, p: p / (1 - p) * h, "h enters squared"),
         (lambda h, p: (p / (1 - p)) ** 0.5 * abs(h), "standard deviation"),
-        (lambda h, p: p * h**2, "Compute E[X'^2]"),
-        (lambda h, p: 0.0, "Compute E[X'^2]"),
+        (lambda h, p: p * h**2, "E[h'^2] - (E[h'])^2"),
+        (lambda h, p: 0.0, "returns 0"),  # the exercise's starting point
         (lambda h: h, "fn(h, p)"),
         (lambda h, p: "one", "fn(h, p)"),
     ],

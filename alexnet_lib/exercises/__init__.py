@@ -1,33 +1,17 @@
-"""Self-checks for the book's exercises, one module per chapter.
-
-Each `check_*` function prints whether a learner's answer is right and, when it is not, a
-hint aimed at the most likely mistake; it also returns True or False. Messages are in
-English (lang="en") or Chinese (lang="zh"), like the rest of the library's notebook output.
-"""
+"""Self-checks for the book's exercises, one module per chapter, each with its en/zh messages
+and its mistakes as data. A `check_*` function prints a verdict that names the mistake without
+giving the answer away, in lang="en" or "zh", and returns True or False."""
 
 from .activations import check_dead_fraction, check_sigmoid_grad
 from .architecture import check_alexnet_params, check_conv_flops, check_memory_mb
 from .augmentation import check_batched_flip
 from .dropout import check_dropout, check_dropout_variance
-from .lenet import (
-    check_alexnet_fc_share,
-    check_conv_output_size,
-    check_lenet_param_count,
-)
+from .lenet import check_alexnet_fc_share, check_conv_output_size, check_lenet_param_count
 from .training import check_confusion_matrix, check_run_hours
 
 __all__ = [
-    "check_alexnet_fc_share",
-    "check_alexnet_params",
-    "check_batched_flip",
-    "check_conv_flops",
-    "check_confusion_matrix",
-    "check_conv_output_size",
-    "check_dead_fraction",
-    "check_dropout",
-    "check_dropout_variance",
-    "check_lenet_param_count",
-    "check_memory_mb",
-    "check_run_hours",
+    "check_alexnet_fc_share", "check_alexnet_params", "check_batched_flip", "check_conv_flops",
+    "check_confusion_matrix", "check_conv_output_size", "check_dead_fraction", "check_dropout",
+    "check_dropout_variance", "check_lenet_param_count", "check_memory_mb", "check_run_hours",
     "check_sigmoid_grad",
-]
+]  # fmt: skip
