@@ -106,10 +106,26 @@ def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
                 f"({type(err).__name__}: {err}). Delete it and download or copy it again."
             ) from err
     images, labels = tensors
+    (images_path, _), (labels_path, _) = readers
     if len(images) != len(labels):
         raise ValueError(
-            f"{readers[0][0]} holds {len(images)} images but {readers[1][0]} holds "
+            f"{images_path} holds {len(images)} images but {labels_path} holds "
             f"{len(labels)} labels; one of them is truncated or from another data set."
+        )
+    if tuple(images.shape[1:]) != (28, 28):
+        height, width = images.shape[1:]
+        raise ValueError(
+            f"{images_path} holds images of {height} x {width} pixels, but Fashion-MNIST's are "
+            "28 x 28: the file is from another data set or damaged. Delete it and download or "
+            "copy it again."
+        )
+    outside = ((labels < 0) | (labels >= len(FASHION_MNIST_CLASSES["en"]))).nonzero()
+    if len(outside):
+        first = int(outside[0])
+        raise ValueError(
+            f"{labels_path} holds the label {int(labels[first])} (example {first}), but "
+            "Fashion-MNIST's labels are 0 to 9: the file is from another data set or damaged. "
+            "Delete it and download or copy it again."
         )
     return images, labels
 

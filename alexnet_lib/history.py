@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .files import write_text_atomically
+
 
 @dataclass
 class EpochRecord:
@@ -95,8 +97,8 @@ class History:
         )
 
     def save(self, path: str | os.PathLike) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2, ensure_ascii=False)
+        """Write the history as JSON, atomically (see files.py)."""
+        write_text_atomically(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .memory import BYTES_PER_VALUE, check_fits
+
 ALEXNET_MIN_IMAGE_SIZE = 67
 """The smallest square input whose feature map survives AlexNet's three max-pools."""
 
@@ -60,7 +62,13 @@ def _check_choice(name: str, value: str, choices) -> None:
 
 def _check_whole_number(name: str, value, example: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number such as {example}, got {value!r}.")
+        try:
+            whole = float(value)
+            suggestion = str(int(whole)) if whole.is_integer() else example
+        except (TypeError, ValueError):
+            suggestion = example
+        raise ValueError(f"{name} must be a whole number such as {example}, got {value!r} "
+                         f"(a {type(value).__name__}): pass {name}={suggestion}.")
 
 
 class AlexNet(nn.Module):
@@ -96,6 +104,12 @@ class AlexNet(nn.Module):
                 f"{ALEXNET_MIN_IMAGE_SIZE} pixels (its 11x11/stride-4 convolution and three "
                 f"max-pools shrink anything smaller to nothing); got image_size={image_size}."
             )
+        side = alexnet_feature_size(image_size, pooling)
+        if torch.get_default_device().type != "meta":  # the meta device allocates nothing
+            check_fits(BYTES_PER_VALUE * 256 * side * side * 4096, torch.device("cpu"),
+                       f"At image_size={image_size}, AlexNet's first fully connected layer "
+                       f"({256 * side * side:,} x 4096 weights)",
+                       "use a smaller image_size, such as 224")
         if in_channels < 1 or num_classes < 2:
             raise ValueError(
                 f"in_channels must be >= 1 and num_classes >= 2, "
@@ -121,7 +135,6 @@ class AlexNet(nn.Module):
         # Without LRN the identity placeholders are left out, so that print(net) and the
         # layer numbers (conv.0, conv.3, ...) stay those of the plain network.
         self.conv = nn.Sequential(*[m for m in conv_layers if not isinstance(m, nn.Identity)])
-        side = alexnet_feature_size(image_size, pooling)
         # The fully connected layers are several times wider than LeNet's; dropout tames them.
         self.fc = nn.Sequential(
             nn.Linear(256 * side * side, 4096),

@@ -2,7 +2,9 @@
 
 The first Ctrl-C (SIGINT), or a SIGTERM (Slurm, `docker stop`, `timeout`, Colab) or SIGHUP
 (a closed terminal), asks the loop to stop after the current batch and save. A second
-Ctrl-C stops at once, except while a checkpoint is being written: that write finishes first.
+Ctrl-C stops at once inside a forward and backward pass or an evaluation, which change
+nothing a checkpoint holds; during an optimizer's step or while a checkpoint is being
+written it waits for that to finish, so that what is saved is never half updated.
 Under torchrun a second Ctrl-C only repeats the request (torchrun itself passes each Ctrl-C
 on to every process): one process stopping at once would leave the others waiting for it.
 """
@@ -25,8 +27,8 @@ class StopRequest:
     def __init__(self, second_ctrl_c_stops: bool = True) -> None:
         self.signal: int | None = None  # the first stop signal received
         self.second_ctrl_c_stops = second_ctrl_c_stops
+        self._interruptible = False
         self._saving = False
-        self._interrupt_after_save = False
 
     @property
     def requested(self) -> bool:
@@ -49,12 +51,27 @@ class StopRequest:
             print(f"\n{what}: stopping after this batch and saving"
                   + (" (press Ctrl-C again to stop at once)." if signum == signal.SIGINT
                      else "."), flush=True)
-        elif signum == signal.SIGINT and self.second_ctrl_c_stops:  # stop now, never mid-save
-            if self._saving:
-                self._interrupt_after_save = True
-                print("\nWriting the checkpoint; stopping as soon as it is written.", flush=True)
-            else:
+        elif signum == signal.SIGINT and self.second_ctrl_c_stops:
+            if self._interruptible:
+                self._interruptible = False
                 raise KeyboardInterrupt
+            print("\nWriting the checkpoint; stopping as soon as it is written." if self._saving
+                  else "\nStopping as soon as this step is done.", flush=True)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """A block that a second Ctrl-C may cut short with KeyboardInterrupt: one that changes
+        nothing a checkpoint holds (a forward and backward pass, an evaluation). It ends at
+        the block's end, or earlier at `hold_interrupts()` (an optimizer's step begins)."""
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
+
+    def hold_interrupts(self) -> None:
+        """From here on, a second Ctrl-C waits for the current step to finish."""
+        self._interruptible = False
 
     @contextmanager
     def saving(self) -> Iterator[None]:
@@ -64,9 +81,6 @@ class StopRequest:
             yield
         finally:
             self._saving = False
-        if self._interrupt_after_save:
-            self._interrupt_after_save = False
-            raise KeyboardInterrupt
 
 
 @contextmanager

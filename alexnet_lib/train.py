@@ -19,6 +19,7 @@ import os
 import signal
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -29,7 +30,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
 from . import log
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import check_training_state, load_checkpoint, save_checkpoint
 from .compiling import check_compile_mode, compile_model, is_compile_error, warn_eager_fallback
 from .devices import Precision, choose_precision, cudnn_autotuning, resolve_device
 from .distributed import (
@@ -40,7 +41,9 @@ from .distributed import (
     world_size,
 )
 from .evaluation import count_correct, evaluate_accuracy
+from .files import check_output_file, run_lock
 from .history import EpochRecord, History
+from .memory import is_out_of_memory
 from .optimizers import check_optimizer_settings, make_optimizer
 from .quick import cap_epochs, quick_mode
 from .run_state import GoodWeights, Position, rng_state, set_rng_state
@@ -111,6 +114,7 @@ def train(
     compile: str = "off",
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     lang: str = "en",
 ) -> History:
@@ -124,8 +128,9 @@ def train(
     available (CUDA, MPS, CPU). precision: "auto" (bf16 where the hardware computes it
     natively, fp16 with loss scaling on older GPUs, else fp32), or "fp32", "bf16", "fp16".
     compile: a torch.compile mode, or "off". checkpoint: a file written atomically after
-    every epoch and when stopped; with resume=True training continues from it. lang: "en" or
-    "zh", for what `train` prints.
+    every epoch and when stopped; with resume=True training continues from it. An existing
+    checkpoint is replaced only with overwrite=True; while a run writes it, a second run
+    asking for it fails at once. lang: "en" or "zh", for what `train` prints.
 
     Ctrl-C (or SIGTERM, SIGHUP) stops after the current batch and returns the history so far
     with `history.interrupted == True`; `net` keeps its weights. Under torchrun the processes
@@ -135,14 +140,15 @@ def train(
     memory raises `NonFiniteLossError` / `OutOfMemoryError`, whose `.history` holds the
     finished epochs.
     """
+    _check_checkpoint_path(checkpoint, resume, overwrite)
     run = _Run.start(net, train_iter, test_iter, num_epochs, lr, optimizer, device,
                      weight_decay, lr_schedule, val_iter, precision, compile, checkpoint,
                      resume, progress, lang)
     device, history = run.device, run.history
     # Under torchrun, a second Ctrl-C must not stop one process at once: the others would
     # wait for it in their next collective.
-    with stop_requests(second_ctrl_c_stops=not distributed()) as stop, \
-            cudnn_autotuning(device):
+    with _checkpoint_lock(checkpoint), cudnn_autotuning(device), \
+            stop_requests(second_ctrl_c_stops=not distributed()) as stop:
         run.stop = stop
         try:
             while run.position.epoch < run.num_epochs:
@@ -180,8 +186,8 @@ class _Run:
               lr_schedule, val_iter, precision, compile_mode, checkpoint, resume, progress,
               lang) -> _Run:
         """Check the arguments, place everything on the device, and resume if asked."""
-        _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule,
-                  val_iter, compile_mode, checkpoint, resume, lang)
+        _validate(net, train_iter, test_iter, num_epochs, lr, optimizer, weight_decay,
+                  lr_schedule, val_iter, compile_mode, checkpoint, resume, lang)
         num_epochs = cap_epochs(num_epochs)
         device = resolve_device(device)
         precision = choose_precision(device, precision)
@@ -196,6 +202,7 @@ class _Run:
                   precision, lr_schedule, compile_mode, checkpoint, progress, lang)
         if resume and os.path.exists(checkpoint):
             state = load_checkpoint(checkpoint)
+            check_training_state(state, checkpoint)
             _check_same_run(state["history"].get("settings", {}), run.history.settings,
                             checkpoint)
             run.load(state)
@@ -222,6 +229,9 @@ class _Run:
             train_iter)
         self.num_epochs, self.num_batches = num_epochs, len(train_iter) - self.drop_last
         self.optimizer = optimizer
+        # A second Ctrl-C may cut a forward or backward pass short, never an optimizer's step.
+        self.step_hook = optimizer.register_step_pre_hook(
+            lambda *args: self.stop.hold_interrupts())
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.lr_schedule = lr_schedule
         self.scheduler = make_scheduler(lr_schedule, optimizer, num_epochs * self.num_batches)
@@ -300,15 +310,25 @@ class _Run:
                         disable=not (self.progress and is_main_process()),
                         leave=False, desc=log.epoch_label(pos.epoch + 1, self.lang),
                         unit="batch")
-        return enumerate(batches, start=pos.batch)
+        return self._numbered(batches, pos.batch)
+
+    def _numbered(self, batches: Iterator, start: int) -> Iterator[tuple[int, Any]]:
+        """enumerate(batches, start), noting the random state before each batch is made:
+        augmentation draws from it, so an interrupted batch can be made again exactly."""
+        for i in itertools.count(start):
+            self.rng_at_batch_start = rng_state(self.device)
+            batch = next(batches, None)
+            if batch is None:
+                return
+            yield i, batch
 
     def step(self, i: int, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`train_step` on batch i, and what may go wrong in it."""
-        self.rng_at_batch_start = rng_state(self.device)
         if self.sync_due(i):
             self.good_weights.hold()  # this batch's loss will vouch for these weights
         try:
-            return self._train_step(i, X, y)
+            with self.stop.interruptible():  # until the optimizer's step begins
+                return self._train_step(i, X, y)
         except KeyboardInterrupt:
             # This batch never reached its step: count the ones before it and rewind the
             # random state, so that resuming repeats nothing.
@@ -316,7 +336,9 @@ class _Run:
             self.sync(i)
             set_rng_state(self.rng_at_batch_start, self.device)
             raise
-        except torch.OutOfMemoryError:
+        except (torch.OutOfMemoryError, RuntimeError, MemoryError) as err:
+            if not is_out_of_memory(err):  # the CPU's allocator raises a RuntimeError
+                raise
             self.good_weights.cancel()
             self.sync(i)
             raise self._out_of_memory(len(y), i) from None
@@ -412,11 +434,12 @@ class _Run:
         """Evaluate, record the epoch, step a per-epoch schedule, print and save."""
         pos = self.position
         start = time.perf_counter()
-        correct, count = count_correct(self.net, self.test_iter, self.device)
-        val_acc = None
-        if self.val_iter is not None:
-            val_correct, val_count = count_correct(self.net, self.val_iter, self.device)
-            val_acc = val_correct.item() / max(val_count, 1)
+        with self.stop.interruptible():  # a second Ctrl-C may cut the evaluation short
+            correct, count = count_correct(self.net, self.test_iter, self.device)
+            val_acc = None
+            if self.val_iter is not None:
+                val_correct, val_count = count_correct(self.net, self.val_iter, self.device)
+                val_acc = val_correct.item() / max(val_count, 1)
         record = EpochRecord(
             epoch=pos.epoch + 1,
             train_loss=pos.loss_sum / pos.count,
@@ -445,13 +468,14 @@ class _Run:
         say(log.interrupted(self.position, len(self.history), saved, self.lang))
 
     def give_optimizer_back(self) -> None:
-        """Leave the optimizer's learning rate as it came."""
+        """Leave the optimizer's learning rate as it came, without this run's hook."""
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = base_lr
+        self.step_hook.remove()
 
 
-def _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule, val_iter,
-              compile_mode, checkpoint, resume, lang) -> None:
+def _validate(net, train_iter, test_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule,
+              val_iter, compile_mode, checkpoint, resume, lang) -> None:
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive whole number, got {num_epochs!r}.")
     if isinstance(optimizer, str):
@@ -471,6 +495,14 @@ def _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_sched
     if not hasattr(train_iter, "__len__") or not hasattr(train_iter, "__iter__"):
         raise ValueError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
                          f"load_fashion_mnist), got {type(train_iter).__name__}.")
+    for name, data_iter in (("train_iter", train_iter), ("test_iter", test_iter),
+                            ("val_iter", val_iter)):
+        if isinstance(data_iter, Iterator):  # a generator: empty after its first epoch
+            raise ValueError(
+                f"{name} is a {type(data_iter).__name__}, which runs out after one pass: pass "
+                "the loader itself (e.g. from load_fashion_mnist), not iter(...) of it or a "
+                "generator over it."
+            )
     if len(train_iter) == 0:
         raise ValueError("train_iter yields no batches: is the data limit 0?")
     expected = getattr(net, "input_shape", None)
@@ -486,6 +518,29 @@ def _validate(net, train_iter, num_epochs, lr, optimizer, weight_decay, lr_sched
 RESUME_KEYS = ("model", "parameters", "image_shape", "batch_size", "train_examples",
                "val_examples", "optimizer", "lr", "weight_decay", "lr_schedule")
 """Settings a resumed run must share with its checkpoint (num_epochs too, with a schedule)."""
+
+
+def _check_checkpoint_path(checkpoint, resume: bool, overwrite: bool) -> None:
+    """Before any work: the checkpoint can be written, and an existing one is not replaced
+    unless asked."""
+    if checkpoint is None:
+        if overwrite:
+            raise ValueError("overwrite=True needs checkpoint=PATH to overwrite.")
+        return
+    if resume and overwrite:
+        raise ValueError("resume=True continues the checkpoint, overwrite=True replaces it: "
+                         "pass one of them.")
+    path = check_output_file(checkpoint, "checkpoint")
+    if path.exists() and not (resume or overwrite):
+        raise ValueError(
+            f"{checkpoint} already holds a checkpoint. Pass resume=True to continue that run, "
+            "overwrite=True to start afresh and replace it, or another checkpoint path."
+        )
+
+
+def _checkpoint_lock(checkpoint):
+    """Only the main process writes the checkpoint, so only it holds the lock."""
+    return run_lock(checkpoint) if checkpoint is not None and is_main_process() else nullcontext()
 
 
 def _check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) -> None:
