@@ -68,6 +68,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment_command(args: argparse.Namespace) -> int:
+    from .activation_race import run_race
+    from .experiments import run_experiment
+
+    if args.name == "activations":
+        result = run_race(rerun=True, out=args.out, device=args.device, root=args.data)
+        print(result.table())
+        return 0
+    result = run_experiment(args.name, seeds=args.seeds, rerun=True, out=args.out,
+                            device=args.device, root=args.data, variants=args.variants)
+    print(result.table())
+    print(result.settings_line())
+    return 0
+
+
 def _bench_command(args: argparse.Namespace) -> int:
     from .bench import format_table, run_benchmark, save_results
 
@@ -171,6 +186,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="runs/bench",
                        help="folder for the JSON file (runs/bench)")
     bench.set_defaults(func=_bench_command)
+
+    from .experiments import EXPERIMENTS
+
+    names = ["activations", *EXPERIMENTS]
+    experiment = commands.add_parser(
+        "experiment",
+        help="train one of the book's experiments from several seeds and record the results",
+        description="Train every variant of one of the book's experiments from every seed, on "
+        "the full test set, writing OUT/experiment_NAME.json after every run; a second call "
+        "with the same OUT trains only what is missing. Experiments: activations (chapter 3, "
+        "ReLU vs tanh vs sigmoid in a four-layer CNN), dropout (chapter 4), augmentation "
+        "(chapter 5), ablation (chapter 7). The records the book reads are in "
+        "alexnet_lib/results/.",
+    )
+    experiment.add_argument("name", choices=names, help="which experiment")
+    experiment.add_argument("--seeds", type=int, nargs="+", default=None,
+                            help="seeds to train (default: the experiment's, 0 1 2)")
+    experiment.add_argument("--variants", nargs="+", default=None,
+                            help="only these variants (default: all)")
+    experiment.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps")
+    experiment.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
+    experiment.add_argument("--out", default="runs/experiments",
+                            help="folder for the record (runs/experiments)")
+    experiment.set_defaults(func=_experiment_command)
     return parser
 
 

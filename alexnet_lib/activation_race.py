@@ -1,0 +1,197 @@
+"""The 2012 paper's Figure 1 in miniature: how fast does a four-layer CNN reach 25% training
+error with ReLU, tanh or sigmoid units?
+
+Krizhevsky et al. trained a four-layer CNN on CIFAR-10 and found that ReLUs reached 25%
+training error six times faster than tanh units, each with the learning rate that made it
+fastest. Here the same kind of network learns Fashion-MNIST (28x28), with SGD and momentum;
+for each activation the learning rate is chosen from a grid, and every run records its
+training error every few batches, against epochs and seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .data import load_fashion_mnist
+from .devices import resolve_device, set_seed
+from .experiments import RESULTS, _load_record, _machine, _write_atomically, mean_sd
+from .models import ACTIVATIONS, init_weights
+from .quick import cap_epochs, quick_mode
+from .train import train_step
+
+
+class FourLayerCNN(nn.Module):
+    """Two convolutional and two fully connected layers, for 28x28 one-channel images."""
+
+    def __init__(self, activation: str = "relu", num_classes: int = 10) -> None:
+        super().__init__()
+        act = ACTIVATIONS[activation]
+        self.input_shape = (1, 28, 28)
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 32, kernel_size=5, padding=2), act(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, kernel_size=5, padding=2), act(), nn.MaxPool2d(2),
+        )
+        self.fc = nn.Sequential(nn.Linear(64 * 7 * 7, 256), act(), nn.Linear(256, num_classes))
+        init_weights(self, nonlinearity=activation)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.conv(img), 1))
+
+
+@dataclass(frozen=True)
+class Race:
+    """The settings of the comparison."""
+
+    activations: tuple[str, ...] = ("relu", "tanh", "sigmoid")
+    learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 5
+    batch_size: int = 128
+    momentum: float = 0.9
+    log_every: int = 20  # batches between two points of the curve
+    target_error: float = 0.25
+
+
+RACE = Race()
+
+
+def race_run(activation: str, lr: float, seed: int, race: Race = RACE,
+             device: str | torch.device | None = None,
+             root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Train one FourLayerCNN; its training-error curve: (epochs done, seconds, error) points,
+    each error measured over the batches since the point before."""
+    set_seed(seed)
+    device = resolve_device(device)
+    train_iter, _ = load_fashion_mnist(race.batch_size, root=root, device=device)
+    net = FourLayerCNN(activation).to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=race.momentum)
+    points, seconds = [], 0.0
+    num_batches = len(train_iter)
+    for epoch in range(cap_epochs(race.epochs)):
+        wrong = torch.zeros((), device=device)
+        seen, start = 0, time.perf_counter()
+        for i, (X, y) in enumerate(train_iter):
+            y_hat, _ = train_step(net, X, y, optimizer)
+            wrong += (y_hat.argmax(dim=1) != y).sum()
+            seen += len(y)
+            if (i + 1) % race.log_every == 0 or i + 1 == num_batches:
+                error = wrong.item() / seen  # the only host sync, once per point
+                seconds += time.perf_counter() - start
+                points.append([round(epoch + (i + 1) / num_batches, 4), round(seconds, 3),
+                               round(error, 5)])
+                wrong.zero_()
+                seen, start = 0, time.perf_counter()
+    return {"activation": activation, "lr": lr, "seed": seed, "points": points}
+
+
+def time_to_target(points: Sequence[Sequence[float]], target: float) -> tuple[float, float] | None:
+    """(epochs, seconds) at the first point whose error is at most `target`, or None."""
+    for epochs, seconds, error in points:
+        if error <= target:
+            return epochs, seconds
+    return None
+
+
+def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
+             device: str | torch.device | None = None,
+             root: str | os.PathLike | None = None) -> RaceResult:
+    """Every activation at every learning rate from every seed: read from the record shipped in
+    `alexnet_lib/results/`, or trained (quick mode: one seed, the largest rate, tiny data)."""
+    race = RACE
+    definition = asdict(race)
+    shipped = RESULTS / "experiment_activations.json"
+    if not (rerun or quick_mode()) and out is None:
+        record = _load_record(shipped)
+        if record is not None and record["definition"] == definition:
+            print(f"Read {len(record['runs'])} recorded runs from {shipped.name} "
+                  f"({record['device_name']}, torch {record['torch']}); "
+                  "run_race(rerun=True) trains them again.")
+            return RaceResult(race, record)
+    seeds, rates = race.seeds, race.learning_rates
+    if quick_mode():
+        print("[quick mode] ALEXNET_QUICK=1: one seed and one learning rate per activation; the "
+              "book's figures come from the recorded full run.")
+        seeds, rates = seeds[:1], rates[-1:]
+    path = Path(out or "runs/experiments") / "experiment_activations.json"
+    record = _load_record(path) if not quick_mode() else None
+    if record is None or record["definition"] != definition:
+        record = {"kind": "experiment", "experiment": "activations", "definition": definition,
+                  **_machine(), "started": dt.datetime.now().isoformat(timespec="seconds"),
+                  "runs": []}
+    done = {(r["activation"], r["lr"], r["seed"]) for r in record["runs"]}
+    for activation in race.activations:
+        for lr in rates:
+            for seed in seeds:
+                if (activation, lr, seed) in done:
+                    continue
+                print(f"activations: {activation}, lr {lr}, seed {seed}", flush=True)
+                record["runs"].append(race_run(activation, lr, seed, race, device, root))
+                record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+                if not quick_mode():
+                    _write_atomically(path, record)
+    return RaceResult(race, record)
+
+
+@dataclass
+class RaceResult:
+    race: Race
+    record: dict[str, Any]
+
+    def runs(self, activation: str, lr: float) -> list[dict[str, Any]]:
+        return [r for r in self.record["runs"]
+                if r["activation"] == activation and r["lr"] == lr]
+
+    def reach(self, activation: str, lr: float) -> list[tuple[float, float] | None]:
+        """Per seed: (epochs, seconds) to the target error, or None if never reached."""
+        return [time_to_target(r["points"], self.race.target_error)
+                for r in self.runs(activation, lr)]
+
+    def best_lr(self, activation: str) -> float | None:
+        """The rate that reached the target in the fewest epochs on average, every seed
+        reaching it; None if no rate did."""
+        best, best_epochs = None, float("inf")
+        for lr in sorted({r["lr"] for r in self.record["runs"] if r["activation"] == activation}):
+            reached = self.reach(activation, lr)
+            if reached and all(reached):
+                epochs = sum(e for e, _ in reached) / len(reached)
+                if epochs < best_epochs:
+                    best, best_epochs = lr, epochs
+        return best
+
+    def curve(self, activation: str, lr: float) -> tuple[list[float], list[float]]:
+        """Epochs and the training error averaged over the seeds, at each point."""
+        runs = self.runs(activation, lr)
+        epochs = [p[0] for p in runs[0]["points"]]
+        errors = [sum(r["points"][i][2] for r in runs) / len(runs) for i in range(len(epochs))]
+        return epochs, errors
+
+    def table(self, lang: str = "en") -> str:
+        """Per activation, at its best rate: epochs and seconds to the target, mean ± sd."""
+        head = {"en": ("activation", "best lr", "epochs to {t:.0%}", "seconds to {t:.0%}",
+                       "not reached in {e} epochs at any rate"),
+                "zh": ("激活函数", "最佳学习率", "达到 {t:.0%} 所需迭代周期",
+                       "达到 {t:.0%} 所需秒数", "{e} 个迭代周期内在任何学习率下都没有达到")}[lang]
+        target = self.race.target_error
+        rows = [f"{head[0]:<12}{head[1]:>10}{head[2].format(t=target):>22}"
+                f"{head[3].format(t=target):>22}"]
+        for activation in self.race.activations:
+            lr = self.best_lr(activation)
+            if lr is None:
+                rows.append(f"{activation:<12}{'':>10}  "
+                            + head[4].format(e=self.race.epochs))
+                continue
+            reached = self.reach(activation, lr)
+            epochs = mean_sd([e for e, _ in reached])
+            seconds = mean_sd([s for _, s in reached])
+            rows.append(f"{activation:<12}{lr:>10g}{epochs[0]:>15.2f} ± {epochs[1]:.2f}"
+                        f"{seconds[0]:>15.1f} ± {seconds[1]:.1f}")
+        return "\n".join(rows)

@@ -1,0 +1,407 @@
+"""Experiments that measure what the chapters teach: several seeds, the full test set.
+
+An experiment is a baseline recipe and variants that each change one setting. `run_experiment`
+trains every variant from every seed and writes a record after each run, so a long run never
+loses finished work and picks up where it stopped. The records the book quotes ship in
+`alexnet_lib/results/`: a chapter calls `run_experiment(name)`, which reads the record when it
+matches the experiment's current definition, and trains only when there is none (in quick mode
+it always trains, on the tiny data). From the command line:
+
+    python -m alexnet_lib experiment dropout --out alexnet_lib/results
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import augment as aug
+from .data import load_fashion_mnist, split_validation
+from .devices import resolve_device, set_seed
+from .evaluation import evaluate_accuracy
+from .history import History
+from .models import AlexNet
+from .quick import quick_mode
+from .train import train
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that defines one training run of an experiment, but the seed."""
+
+    epochs: int
+    image_size: int = 67
+    batch_size: int = 128
+    train_examples: int | None = None  # None: all 60,000 (less the validation images)
+    validation: int = 0  # training images held out to measure after every epoch
+    augment: str = "none"  # a key of AUGMENTATIONS
+    dropout: float = 0.5
+    activation: str = "relu"
+    lrn: bool = False
+    pooling: str = "overlapping"
+    optimizer: str = "adam"
+    lr: float = 0.001
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    precision: str = "fp32"  # pinned, so that every CPU runs the same arithmetic
+    eval_train_acc: bool = False  # also measure the training accuracy in eval mode at the end
+
+
+def _crop_padding(image_size: int) -> int:
+    return max(1, round(image_size / 16))  # shifts of up to 1/16 of the side
+
+
+AUGMENTATIONS: dict[str, Callable[[int], nn.Module | None]] = {
+    "none": lambda size: None,
+    "flip": lambda size: aug.RandomHorizontalFlip(),
+    "crop": lambda size: aug.RandomCrop(padding=_crop_padding(size)),
+    "flip+crop": lambda size: nn.Sequential(aug.RandomCrop(padding=_crop_padding(size)),
+                                            aug.RandomHorizontalFlip()),
+    "vflip": lambda size: aug.RandomVerticalFlip(),
+    "resized-crop": lambda size: aug.RandomResizedCrop(scale=(0.5, 1.0)),
+    "brightness": lambda size: aug.RandomBrightnessContrast(),
+}
+"""Augmentations by name, as functions of the image size (crops shift by 1/16 of the side)."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named set of variants, trained from each of `seeds`."""
+
+    name: str
+    claim: str  # what the experiment should show, in a sentence
+    variants: dict[str, Recipe]
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+    def definition(self) -> dict[str, Any]:
+        return {"variants": {label: asdict(r) for label, r in self.variants.items()},
+                "seeds": list(self.seeds)}
+
+
+def _variants(base: Recipe, **changes: dict[str, Any]) -> dict[str, Recipe]:
+    return {label: replace(base, **change) for label, change in changes.items()}
+
+
+# Chapter 4: few images, many epochs, so that AlexNet overfits without dropout.
+_DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, batch_size=128, lr=0.0005,
+                       eval_train_acc=True)
+# Chapter 5: the same regime, dropout on, one augmentation at a time.
+_AUGMENT_BASE = _DROPOUT_BASE
+# Chapter 7: the fast track's size and data, one of AlexNet's ideas changed at a time.
+_ABLATION_BASE = Recipe(epochs=3, batch_size=128, validation=5000, augment="flip+crop",
+                        lr=0.001, lr_schedule="warmup-linear")
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e for e in (
+        Experiment(
+            "dropout",
+            "Dropout narrows the gap between training and test accuracy and raises the test "
+            "accuracy of an AlexNet that overfits.",
+            _variants(_DROPOUT_BASE, **{
+                "p=0": {"dropout": 0.0}, "p=0.25": {"dropout": 0.25},
+                "p=0.5": {"dropout": 0.5}, "p=0.75": {"dropout": 0.75},
+            }),
+        ),
+        Experiment(
+            "augmentation",
+            "Augmentations that keep an image's class (flips left-right, small shifts) raise "
+            "the test accuracy of an AlexNet that overfits; those that do not (upside down) "
+            "lower it.",
+            _variants(_AUGMENT_BASE, **{
+                name: {"augment": name}
+                for name in ("none", "flip", "crop", "flip+crop", "vflip")
+            }),
+        ),
+        Experiment(
+            "ablation",
+            "Which of AlexNet's ideas matter on Fashion-MNIST at 67 px in three epochs.",
+            {
+                "baseline": _ABLATION_BASE,
+                **_variants(_ABLATION_BASE, **{
+                    "no dropout": {"dropout": 0.0},
+                    "no augmentation": {"augment": "none"},
+                    "tanh": {"activation": "tanh"},
+                    "sigmoid": {"activation": "sigmoid"},
+                    "with LRN": {"lrn": True},
+                    "non-overlapping pooling": {"pooling": "non-overlapping"},
+                    "2012 recipe (SGD)": {"optimizer": "sgd", "lr": 0.01,
+                                          "weight_decay": 5e-4, "lr_schedule": "plateau"},
+                }),
+            },
+        ),
+    )
+}
+EXPERIMENTS["ablation-224"] = Experiment(
+    "ablation-224",
+    "The ablation at AlexNet's own input size, 224 px (a GPU run; bf16 there).",
+    {label: replace(recipe, image_size=224, precision="bf16")
+     for label, recipe in EXPERIMENTS["ablation"].variants.items()},
+)
+"""The experiments the book runs, by name."""
+
+
+# --- Running ---------------------------------------------------------------------------------
+
+
+def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = None,
+                 root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Train one fresh AlexNet as `recipe` says, from `seed`; the run's record."""
+    set_seed(seed)
+    device = resolve_device(device)
+    augment = AUGMENTATIONS[recipe.augment](recipe.image_size)
+    train_iter, test_iter = load_fashion_mnist(
+        recipe.batch_size, resize=recipe.image_size, root=root, augment=augment, device=device)
+    val_iter = None
+    if recipe.validation:
+        train_iter, val_iter = split_validation(train_iter, recipe.validation)
+    if recipe.train_examples is not None:
+        train_iter = _first(train_iter, recipe.train_examples)
+    net = AlexNet(dropout=recipe.dropout, image_size=recipe.image_size,
+                  activation=recipe.activation, lrn=recipe.lrn, pooling=recipe.pooling)
+    start = time.perf_counter()
+    history = train(net, train_iter, test_iter, recipe.epochs, lr=recipe.lr,
+                    optimizer=recipe.optimizer, device=device,
+                    weight_decay=recipe.weight_decay, lr_schedule=recipe.lr_schedule,
+                    val_iter=val_iter, precision=recipe.precision, progress=False)
+    record = {"seed": seed, "history": history.to_dict(),
+              "wall_seconds": round(time.perf_counter() - start, 1)}
+    if recipe.eval_train_acc:
+        plain = _first(train_iter, train_iter.num_examples, augment=False)
+        record["train_acc_eval"] = evaluate_accuracy(net, plain)
+    return record
+
+
+def _first(data_iter, n: int, augment: bool = True):
+    """The first n examples of a loader, as a loader of the same kind (augmentation optional)."""
+    from .data import FashionMNISTBatches
+
+    n = min(n, data_iter.num_examples)
+    return FashionMNISTBatches(
+        data_iter.images[:n].squeeze(1), data_iter.labels[:n], data_iter.batch_size,
+        shuffle=data_iter.shuffle, resize=data_iter.resize,
+        augment=data_iter.augment if augment else None, device=data_iter.device)
+
+
+def _machine() -> dict[str, Any]:
+    from .bench import _cpu_name
+
+    return {"device_name": f"CPU ({_cpu_name()})", "threads": torch.get_num_threads(),
+            "torch": str(torch.__version__), "python": platform.python_version()}
+
+
+def run_experiment(
+    name: str,
+    *,
+    seeds: Sequence[int] | None = None,
+    rerun: bool = False,
+    out: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    root: str | os.PathLike | None = None,
+    variants: Sequence[str] | None = None,
+) -> ExperimentResult:
+    """The results of experiment `name`: read from its record, or trained.
+
+    Reads `alexnet_lib/results/experiment_<name>.json` when it holds every run the current
+    definition asks for, unless `rerun` or quick mode; otherwise trains what is missing from
+    the record in `out` (default `runs/experiments/`), saving after every run.
+    """
+    experiment = _get(name)
+    seeds = tuple(seeds) if seeds is not None else experiment.seeds
+    labels = list(variants) if variants is not None else list(experiment.variants)
+    unknown = [label for label in labels if label not in experiment.variants]
+    if unknown:
+        raise ValueError(f"{name} has no variant {unknown}; it has {list(experiment.variants)}.")
+    shipped = RESULTS / f"experiment_{name}.json"
+    if not (rerun or quick_mode()) and out is None:
+        result = _load_matching(shipped, experiment)
+        if result is not None and result.complete(labels, seeds):
+            print(result.source_line())
+            return result
+    if quick_mode():
+        print(f"[quick mode] ALEXNET_QUICK=1: training experiment {name!r} on the tiny data "
+              "set; the book's figures come from the recorded full run.")
+    path = Path(out or "runs/experiments") / f"experiment_{name}.json"
+    record = _load_record(path) if not quick_mode() else None
+    if record is None or record["definition"] != experiment.definition():
+        record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
+                  "definition": experiment.definition(), **_machine(),
+                  "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
+    done = {(run["variant"], run["seed"]) for run in record["runs"]}
+    for label in labels:
+        for seed in seeds:
+            if (label, seed) in done:
+                continue
+            print(f"{name}: {label}, seed {seed}", flush=True)
+            run = train_recipe(experiment.variants[label], seed, device=device, root=root)
+            record["runs"].append({"variant": label, **run})
+            record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+            if not quick_mode():
+                _write_atomically(path, record)
+    return ExperimentResult(experiment, record, str(path) if not quick_mode() else None)
+
+
+def _get(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise ValueError(f"Unknown experiment {name!r}: choose one of {list(EXPERIMENTS)}.")
+    return EXPERIMENTS[name]
+
+
+def _load_record(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | None:
+    record = _load_record(path)
+    if record is None or record.get("definition") != experiment.definition():
+        return None
+    return ExperimentResult(experiment, record, str(path))
+
+
+def load_experiment(name: str) -> ExperimentResult | None:
+    """The recorded results of `name` shipped with the library, or None if there are none yet
+    (or the record was made with another definition of the experiment)."""
+    return _load_matching(RESULTS / f"experiment_{name}.json", _get(name))
+
+
+def _write_atomically(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --- Results -----------------------------------------------------------------------------------
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+@dataclass
+class ExperimentResult:
+    """Every run of an experiment, with ways to summarise them."""
+
+    experiment: Experiment
+    record: dict[str, Any]
+    file: str | None = None
+    histories: dict[tuple[str, int], History] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.histories = {(run["variant"], run["seed"]): History.from_dict(run["history"])
+                          for run in self.record["runs"]}
+
+    @property
+    def labels(self) -> list[str]:
+        present = {label for label, _ in self.histories}
+        return [label for label in self.experiment.variants if label in present]
+
+    def complete(self, labels: Sequence[str], seeds: Sequence[int]) -> bool:
+        return all((label, seed) in self.histories for label in labels for seed in seeds)
+
+    def seeds(self, label: str) -> list[int]:
+        return sorted(seed for lab, seed in self.histories if lab == label)
+
+    def final(self, label: str, metric: str = "test_acc") -> list[float]:
+        """One value per seed: a metric of the last epoch ("test_acc", "train_acc", "val_acc"),
+        "train_acc_eval" (training accuracy in eval mode) or "gap" (that minus test_acc)."""
+        values = []
+        for run in self.record["runs"]:
+            if run["variant"] != label:
+                continue
+            last = run["history"]["epochs"][-1]
+            if metric == "gap":
+                values.append(run["train_acc_eval"] - last["test_acc"])
+            elif metric == "train_acc_eval":
+                values.append(run["train_acc_eval"])
+            elif metric == "minutes":
+                values.append(run["wall_seconds"] / 60)
+            else:
+                values.append(last[metric])
+        return values
+
+    def summary(self, label: str, metric: str = "test_acc") -> tuple[float, float]:
+        return mean_sd(self.final(label, metric))
+
+    def curve(self, label: str, metric: str = "test_acc") -> tuple[list[int], list[float],
+                                                                   list[float]]:
+        """Epochs, and the mean and sd over seeds of a per-epoch metric."""
+        histories = [self.histories[(label, seed)] for seed in self.seeds(label)]
+        epochs = [record.epoch for record in histories[0].epochs]
+        columns = list(zip(*(h.column(metric) for h in histories), strict=True))
+        means, sds = zip(*(mean_sd(column) for column in columns), strict=True)
+        return epochs, list(means), list(sds)
+
+    def table(self, names: dict[str, str] | None = None, lang: str = "en",
+              metrics: Sequence[str] | None = None) -> str:
+        """A row per variant: mean ± sd over the seeds of each metric."""
+        recipe = next(iter(self.experiment.variants.values()))
+        if metrics is None:
+            metrics = (["train_acc_eval", "test_acc", "gap"] if recipe.eval_train_acc
+                       else ["test_acc"])
+        headers = {
+            "en": {"train_acc_eval": "train acc", "test_acc": "test acc", "gap": "gap",
+                   "val_acc": "val acc", "train_acc": "train acc (running)",
+                   "minutes": "minutes", "variant": "variant"},
+            "zh": {"train_acc_eval": "训练准确率", "test_acc": "测试准确率", "gap": "差距",
+                   "val_acc": "验证准确率", "train_acc": "训练准确率（训练中）",
+                   "minutes": "分钟", "variant": "变体"},
+        }[lang]
+        names = names or {}
+        width = max(len(names.get(label, label)) for label in self.labels) + 2
+        rows = [f"{headers['variant']:<{width}}"
+                + "".join(f"{headers[m]:>18}" for m in metrics)]
+        for label in self.labels:
+            cells = []
+            for metric in metrics:
+                mean, sd = self.summary(label, metric)
+                cells.append(f"{mean:.3f} ± {sd:.3f}" if metric != "minutes"
+                             else f"{mean:.1f} ± {sd:.1f}")
+            rows.append(f"{names.get(label, label):<{width}}"
+                        + "".join(f"{cell:>18}" for cell in cells))
+        return "\n".join(rows)
+
+    def settings_line(self, lang: str = "en") -> str:
+        """The shared settings, the machine and the seeds, in one line."""
+        base = asdict(next(iter(self.experiment.variants.values())))
+        differing = {key for key in base
+                     if len({getattr(r, key) for r in self.experiment.variants.values()}) > 1}
+        shared = ", ".join(f"{key}={value}" for key, value in base.items()
+                           if key not in differing)
+        seeds = sorted({seed for _, seed in self.histories})
+        where = (f"{self.record.get('device_name', '?')}, {self.record.get('threads', '?')} "
+                 f"threads, torch {self.record.get('torch', '?')}, "
+                 f"{self.record.get('finished', self.record.get('started', ''))[:10]}")
+        if lang == "zh":
+            return (f"实验 {self.experiment.name}：{shared}；种子 {seeds}；"
+                    f"完整测试集 10,000 张图像；{where}")
+        return (f"experiment {self.experiment.name}: {shared}; seeds {seeds}; the full "
+                f"10,000-image test set; {where}")
+
+    def source_line(self) -> str:
+        runs = len(self.record["runs"])
+        return (f"Read {runs} recorded runs from {Path(self.file).name} "
+                f"({self.record.get('device_name')}, torch {self.record.get('torch')}); "
+                f"run_experiment({self.experiment.name!r}, rerun=True) trains them again.")
+
+
+def recipe_fields() -> list[str]:
+    return [f.name for f in fields(Recipe)]

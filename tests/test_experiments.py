@@ -1,0 +1,166 @@
+"""Experiments: every variant from every seed, recorded after each run, read back by chapters."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from alexnet_lib import cli, experiments
+from alexnet_lib.activation_race import FourLayerCNN, Race, race_run, time_to_target
+from alexnet_lib.experiments import Experiment, Recipe, mean_sd, run_experiment
+
+TINY = Recipe(epochs=2, image_size=67, batch_size=8, train_examples=16, eval_train_acc=True)
+
+
+@pytest.fixture
+def tiny_experiment(monkeypatch):
+    experiment = Experiment("tiny", "a test", {
+        "p=0": replace(TINY, dropout=0.0),
+        "p=0.5": TINY,
+    }, seeds=(0, 1))
+    monkeypatch.setitem(experiments.EXPERIMENTS, "tiny", experiment)
+    return experiment
+
+
+def count_trainings(monkeypatch) -> list:
+    calls = []
+    real = experiments.train_recipe
+
+    def counting(recipe, seed, **kwargs):
+        calls.append((recipe.dropout, seed))
+        return real(recipe, seed, **kwargs)
+
+    monkeypatch.setattr(experiments, "train_recipe", counting)
+    return calls
+
+
+def test_every_variant_and_seed_is_recorded_and_resumed(tiny_root, tmp_path, monkeypatch,
+                                                         tiny_experiment):
+    root, _ = tiny_root
+    calls = count_trainings(monkeypatch)
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu",
+                            variants=["p=0"])
+    assert calls == [(0.0, 0), (0.0, 1)]
+    record = json.loads((tmp_path / "experiment_tiny.json").read_text())
+    assert [(r["variant"], r["seed"]) for r in record["runs"]] == [("p=0", 0), ("p=0", 1)]
+    assert record["definition"] == tiny_experiment.definition()
+    assert {"device_name", "threads", "torch", "started", "finished"} <= set(record)
+    settings = record["runs"][0]["history"]["settings"]
+    assert settings["precision"] == "fp32" and settings["train_examples"] == 16
+    assert settings["test_examples"] == 32  # the whole test split, not a subset
+    # A second call trains only what is missing.
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    assert calls[2:] == [(0.5, 0), (0.5, 1)]
+    assert result.complete(["p=0", "p=0.5"], [0, 1])
+    values = result.final("p=0.5", "test_acc")
+    assert result.summary("p=0.5") == pytest.approx(mean_sd(values))
+    gap = result.final("p=0", "gap")
+    assert gap == pytest.approx([t - s for t, s in zip(result.final("p=0", "train_acc_eval"),
+                                                       result.final("p=0"), strict=True)])
+    epochs, means, sds = result.curve("p=0", "test_acc")
+    assert epochs == [1, 2] and len(means) == len(sds) == 2
+    table = result.table(names={"p=0": "no dropout"})
+    assert "no dropout" in table and "±" in table and "test acc" in table
+    assert "测试准确率" in result.table(lang="zh")
+    assert "seeds [0, 1]" in result.settings_line()
+
+
+def test_the_same_seed_gives_the_same_run(tiny_root, tiny_experiment):
+    root, _ = tiny_root
+    first = experiments.train_recipe(TINY, 3, device="cpu", root=root)
+    second = experiments.train_recipe(TINY, 3, device="cpu", root=root)
+    assert first["history"]["epochs"][-1]["train_loss"] == \
+        second["history"]["epochs"][-1]["train_loss"]
+    assert first["train_acc_eval"] == second["train_acc_eval"]
+
+
+def test_a_changed_definition_starts_a_new_record(tiny_root, tmp_path, monkeypatch,
+                                                   tiny_experiment):
+    root, _ = tiny_root
+    run_experiment("tiny", out=tmp_path, root=root, device="cpu", variants=["p=0"], seeds=[0])
+    changed = Experiment("tiny", "a test", {"p=0": TINY}, seeds=(0, 1))
+    monkeypatch.setitem(experiments.EXPERIMENTS, "tiny", changed)
+    calls = count_trainings(monkeypatch)
+    run_experiment("tiny", out=tmp_path, root=root, device="cpu", seeds=[0])
+    assert calls == [(0.5, 0)]  # the old run no longer counts
+
+
+def test_chapters_read_the_shipped_record_instead_of_training(tiny_root, tmp_path, monkeypatch,
+                                                              tiny_experiment, capsys):
+    root, _ = tiny_root
+    run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    calls = count_trainings(monkeypatch)
+    result = run_experiment("tiny", root=root, device="cpu")
+    assert calls == [] and result.complete(["p=0", "p=0.5"], [0, 1])
+    assert "rerun=True" in capsys.readouterr().out
+    assert experiments.load_experiment("tiny") is not None
+
+
+def test_quick_mode_trains_on_tiny_data_and_writes_nothing(tiny_root, tmp_path, monkeypatch,
+                                                           tiny_experiment, capsys):
+    root, _ = tiny_root
+    monkeypatch.setenv("ALEXNET_QUICK", "1")
+    monkeypatch.chdir(tmp_path)
+    result = run_experiment("tiny", root=root, device="cpu")
+    assert result.complete(["p=0", "p=0.5"], [0, 1])
+    assert "[quick mode]" in capsys.readouterr().out
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ValueError, match="Unknown experiment"):
+        run_experiment("nonsense")
+    with pytest.raises(ValueError, match="no variant"):
+        run_experiment("dropout", variants=["p=0.9"])
+
+
+def test_the_book_experiments_change_one_setting_at_a_time():
+    for name in ("dropout", "augmentation", "ablation"):
+        experiment = experiments.EXPERIMENTS[name]
+        recipes = list(experiment.variants.values())
+        base = recipes[0] if name == "ablation" else None
+        for recipe in recipes[1:]:
+            reference = base or recipes[0]
+            changed = {k for k in reference.__dict__ if getattr(recipe, k) != getattr(
+                reference, k)}
+            assert changed, (name, recipe)
+            if name != "ablation" or recipe.optimizer == "adam":
+                assert len(changed) == 1, (name, changed)
+        assert all(r.precision == "fp32" for r in recipes)
+        assert len(experiment.seeds) >= 3
+
+
+def test_cli_experiment_writes_the_record(tiny_root, tmp_path, tiny_experiment, monkeypatch,
+                                          capsys):
+    root, _ = tiny_root
+    code = cli.main(["experiment", "tiny", "--seeds", "0", "--variants", "p=0", "--device",
+                     "cpu", "--data", str(root), "--out", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "experiment_tiny.json").is_file()
+    assert "p=0" in capsys.readouterr().out
+
+
+def test_race_records_a_falling_error_curve(tiny_root):
+    root, _ = tiny_root
+    race = Race(epochs=2, batch_size=8, log_every=4)
+    run = race_run("relu", 0.05, 0, race, device="cpu", root=root)
+    points = run["points"]
+    assert [p[0] for p in points] == [0.5, 1.0, 1.5, 2.0]  # 8 batches an epoch
+    assert all(b[1] > a[1] for a, b in zip(points, points[1:], strict=False))  # seconds grow
+    assert all(0 <= p[2] <= 1 for p in points)
+
+
+def test_time_to_target_takes_the_first_point_at_or_below_it():
+    points = [[0.1, 1.0, 0.6], [0.2, 2.0, 0.25], [0.3, 3.0, 0.1]]
+    assert time_to_target(points, 0.25) == (0.2, 2.0)
+    assert time_to_target(points, 0.05) is None
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_four_layer_cnn(activation):
+    import torch
+
+    net = FourLayerCNN(activation)
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for m in net.modules()) == 4
