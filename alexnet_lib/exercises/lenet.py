@@ -9,7 +9,7 @@ from functools import cache
 
 from torch import nn
 
-from ..models import AlexNet, LeNet
+from ..models import AlexNet, LeNet, conv_output_size
 from ..summary import layer_summary
 from ._common import Verdict, as_number, check_calls, check_number
 
@@ -88,9 +88,8 @@ def check_conv_output_size(fn: Callable[[int, int, int, int], int], lang: str = 
              (67, 11, 4, 0)] + [(n, k, s, p) for n in (1, 5, 7, 8, 13, 32, 100)
                                 for k in (1, 2, 3, 5, 7) for s in (1, 2, 3, 4) for p in (0, 1, 2, 3)
                                 if p < k and n + 2 * p >= k]  # fmt: skip
-    pytorch_rule = lambda n, k, s, p: (n + 2 * p - k) // s + 1  # noqa: E731
-    return check_calls(Verdict(MESSAGES, lang), fn, cases, pytorch_rule, CONV_MISTAKES, operator.eq,
-                       "size={}, kernel={}, stride={}, padding={}".format,
+    return check_calls(Verdict(MESSAGES, lang), fn, cases, conv_output_size, CONV_MISTAKES,
+                       operator.eq, "size={}, kernel={}, stride={}, padding={}".format,
                        ("conv_right", "conv_call", "conv_generic"), n=len(cases))
 
 
