@@ -7,9 +7,11 @@ tests/conftest.py), and tests/test_browser.py opens that build in Chromium.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -167,21 +169,114 @@ def test_pair_has_the_same_heading_structure(name):
     )
 
 
+def _notebook_id(path: Path) -> str:
+    return str(path.relative_to(BOOK))
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def code_shape(source: str) -> list[str]:
+    """The tokens of a code cell with string literals and comments blanked: what the two
+    languages must share. IPython lines (%magic, !shell) count as one token each."""
+    lines = [f"__ipython__({line.strip()!r})" if line.lstrip().startswith(("%", "!")) else line
+             for line in source.splitlines()]
+    tokens, in_fstring = [], 0
+    for token in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+        kind = tokenize.tok_name[token.type]
+        if kind == "FSTRING_START":
+            in_fstring += 1
+        if in_fstring or kind == "STRING":
+            if kind in ("STRING", "FSTRING_END"):
+                tokens.append("<string>")
+            if kind == "FSTRING_END":
+                in_fstring -= 1
+            continue
+        if kind not in ("COMMENT", "NL", "NEWLINE", "INDENT", "DEDENT", "ENDMARKER"):
+            tokens.append(token.string)
+    return tokens
+
+
+def code_cells(nb) -> list[str]:
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
 @pytest.mark.parametrize("name", paired_pages((".ipynb",)))
-def test_pair_has_identical_code_cells(name):
-    en, zh = (nbformat.read(BOOK / lang / name, as_version=4) for lang in ("en", "zh"))
-    en_code = [cell.source for cell in en.cells if cell.cell_type == "code"]
-    zh_code = [cell.source for cell in zh.cells if cell.cell_type == "code"]
-    assert len(en_code) == len(zh_code), f"{name}: {len(en_code)} vs {len(zh_code)} code cells"
-    for i, (a, b) in enumerate(zip(en_code, zh_code, strict=True)):
-        assert a == b, f"{name}: code cell {i} differs\n--- en\n{a}\n--- zh\n{b}"
+def test_pair_has_the_same_code_but_for_strings_and_comments(name):
+    en, zh = (code_cells(nbformat.read(BOOK / lang / name, as_version=4)) for lang in LANGUAGES)
+    assert len(en) == len(zh), f"{name}: {len(en)} vs {len(zh)} code cells"
+    for i, (a, b) in enumerate(zip(en, zh, strict=True)):
+        assert code_shape(a) == code_shape(b), (
+            f"{name}: code cell {i} differs beyond strings and comments\n--- en\n{a}\n--- zh\n{b}"
+        )
+
+
+@pytest.mark.parametrize("name", paired_pages((".ipynb",)))
+def test_each_language_writes_its_own_strings(name):
+    """English code reads as English; no cell picks its text from a {"en": ..., "zh": ...}."""
+    for lang in LANGUAGES:
+        for i, source in enumerate(code_cells(nbformat.read(BOOK / lang / name, as_version=4))):
+            assert "[LANG]" not in source, f"{lang}/{name}, code cell {i}: a per-language dict"
+            if lang == "en":
+                assert not CJK.search(source), f"en/{name}, code cell {i} holds Chinese"
+
+
+def test_code_shape_ignores_strings_and_comments_only():
+    assert code_shape('ax.set_title("Loss")  # en') == code_shape("ax.set_title('损失')")
+    assert code_shape('print(f"{x:.3f} s")') == code_shape('print(f"{y} 秒")')
+    assert code_shape("plot(x)") != code_shape("plot(y)")
+    assert code_shape("%env A=1\nx = 1") != code_shape("x = 1")
+
+
+SOLUTION_SUMMARY = {"en": "Solution", "zh": "参考答案"}
+EXERCISE_START = {"en": re.compile(r"^\*\*Exercise \d+\*\*"),
+                  "zh": re.compile(r"^\*\*练习 ?\d+\*\*")}
+
+
+def exercises_section(nb, lang: str) -> list:
+    """The cells after the `## Exercises` heading (## 练习)."""
+    title = {"en": "## Exercises", "zh": "## 练习"}[lang]
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith(title):
+            return nb.cells[i + 1:]
+    return []
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=_notebook_id)
+def test_every_solution_is_closed_in_every_front_end(path):
+    """A solution is a whole cell `<details><summary>Solution</summary> ... </details>`, with
+    blank lines around its markdown, right after its exercise (and any code the exercise
+    gives): JupyterLab, VS Code, Colab and the web page all show it closed."""
+    lang = first_cell.notebook_language(path)
+    nb = nbformat.read(path, as_version=4)
+    everything = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert ":::{dropdown}" not in everything, f"{path.name}: a MyST dropdown opens only on the web"
+    cells = exercises_section(nb, lang)
+    assert cells, f"{path.name}: no exercises section"
+    summary = SOLUTION_SUMMARY[lang]
+    opening = f"<details><summary>{summary}</summary>\n\n"
+    waiting = None  # the exercise whose solution has not come yet
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = cell.source.strip()
+        if EXERCISE_START[lang].match(text):
+            assert waiting is None, f"{path.name}: {waiting[:40]!r} has no solution cell"
+            assert "<details>" not in text, f"{path.name}: a solution inside {text[:40]!r}"
+            waiting = text
+        elif "<details>" in text or summary in text:
+            assert waiting is not None, f"{path.name}: a solution without its exercise"
+            assert text.startswith(opening) and text.endswith("\n\n</details>"), (
+                f"{path.name}: a solution cell must be exactly {opening!r} ... "
+                f"'\\n\\n</details>'; got {text[:60]!r} ... {text[-30:]!r}")
+            assert text.count("<details>") == 1, f"{path.name}: two solutions in one cell"
+            waiting = None
+        else:
+            assert waiting is None, f"{path.name}: text between {waiting[:40]!r} and its solution"
+    assert waiting is None, f"{path.name}: the last exercise has no solution"
 
 
 # --- Each notebook ----------------------------------------------------------------------
-
-
-def _notebook_id(path: Path) -> str:
-    return str(path.relative_to(BOOK))
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=_notebook_id)
