@@ -1,6 +1,7 @@
 """`train(compile=...)`: torch.compile behind one switch, with a fallback to eager mode."""
 
 import shutil
+import sys
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ from torch import nn
 
 from alexnet_lib import load_fashion_mnist, set_seed, train
 from alexnet_lib.compiling import COMPILE_MODES
+from conftest import make_tiny_fashion_mnist
 
 
 def small_net() -> nn.Module:
@@ -85,3 +87,28 @@ def test_unknown_compile_mode_is_refused_with_the_choices(tiny_root):
     with pytest.raises(ValueError, match="compile must be one of") as err:
         train(small_net(), train_iter, test_iter, 1, device="cpu", compile=True)
     assert all(mode in str(err.value) for mode in COMPILE_MODES)
+
+
+@pytest.mark.parametrize("drop_last", [True, False])
+def test_compiled_runs_leave_out_the_partial_batch_and_compile_once(tmp_path, monkeypatch,
+                                                                     drop_last):
+    root = tmp_path / "data"
+    make_tiny_fashion_mnist(root, n_train=60, n_test=16)  # 60 = 3 x 16 + 12, like 468 x 128 + 96
+    graphs = []
+
+    def counting_backend(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return graph_module.forward
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile",
+                        lambda model, mode=None: real_compile(model, backend=counting_backend))
+    if not drop_last:  # what happened before: the last batch's new shape compiles again
+        train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
+        monkeypatch.setattr(train_module, "_has_partial_last_batch", lambda data: False)
+    torch._dynamo.reset()  # nothing compiled by an earlier test
+    history, _ = run(root, compile="reduce-overhead")
+    assert history.settings["drop_last"] is drop_last
+    assert len(graphs) == (1 if drop_last else 2)
+    eager, _ = run(root)
+    assert eager.settings["drop_last"] is False  # eager runs train on every image
