@@ -51,12 +51,14 @@ def epoch(record, num_epochs: int, lang: str) -> str:
     r = record
     if lang == "zh":
         val = f"，验证准确率 {r.val_acc:.3f}" if r.val_acc is not None else ""
+        test = f"，测试准确率 {r.test_acc:.3f}" if r.test_acc is not None else ""
         return (f"第 {r.epoch}/{num_epochs} 个迭代周期：损失 {r.train_loss:.4f}，训练准确率 "
-                f"{r.train_acc:.3f}{val}，测试准确率 {r.test_acc:.3f}，{r.seconds:.1f} 秒，"
+                f"{r.train_acc:.3f}{val}{test}，{r.seconds:.1f} 秒，"
                 f"每秒 {r.images_per_sec:,.0f} 张图像")
     val = f", val acc {r.val_acc:.3f}" if r.val_acc is not None else ""
+    test = f", test acc {r.test_acc:.3f}" if r.test_acc is not None else ""
     return (f"epoch {r.epoch}/{num_epochs}: loss {r.train_loss:.4f}, train acc "
-            f"{r.train_acc:.3f}{val}, test acc {r.test_acc:.3f}, {r.seconds:.1f} s, "
+            f"{r.train_acc:.3f}{val}{test}, {r.seconds:.1f} s, "
             f"{r.images_per_sec:,.0f} images/s")
 
 

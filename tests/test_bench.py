@@ -2,7 +2,7 @@ import json
 
 import torch
 
-from alexnet_lib import cli
+from alexnet_lib import bench, cli
 from alexnet_lib.bench import save_results
 from conftest import make_tiny_fashion_mnist
 
@@ -64,3 +64,28 @@ def test_a_second_record_on_the_same_day_keeps_the_first(tmp_path):
     assert first.name == "2026-01-02_cpu_67px.json" and second.name == "2026-01-02_cpu_67px_2.json"
     assert json.loads(first.read_text())["run"] == 1
     assert json.loads(second.read_text())["run"] == 2
+
+
+def test_timing_waits_for_cuda_and_mps(monkeypatch):
+    waited = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: waited.append("cuda"))
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: waited.append("mps"))
+    for device in ("cuda", "mps", "cpu"):
+        bench._sync(torch.device(device))
+    assert waited == ["cuda", "mps"]
+
+
+def test_the_timed_epoch_ends_with_a_partial_batch(tiny_root, monkeypatch):
+    root, _ = tiny_root
+    epochs = []
+
+    def recording_train(net, train_iter, test_iter, num_epochs, **kwargs):
+        epochs.append((train_iter.num_examples, len(train_iter)))
+        return real_train(net, train_iter, test_iter, num_epochs, **kwargs)
+
+    real_train = bench.train
+    monkeypatch.setattr(bench, "train", recording_train)
+    speed, precision = bench.library_images_per_sec(torch.device("cpu"), 67, 8, 2, str(root),
+                                                    precision="fp32")
+    assert speed > 0 and precision == "fp32"
+    assert epochs == [(2 * 8 + 6, 3)]  # two full batches and one of 6, as 468 x 128 + 96
