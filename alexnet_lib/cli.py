@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
+from . import log
+from .checkpoint import check_training_state, load_checkpoint
 from .compiling import COMPILE_MODES
 from .data import load_fashion_mnist, split_validation
 from .devices import PRECISIONS, resolve_device, set_seed
-from .distributed import start_process_group, torchrun_world_size
+from .distributed import is_main_process, start_process_group, torchrun_world_size, world_size
+from .files import check_output_folder, run_lock, write_atomically
+from .memory import check_fits, training_bytes
 from .models import AlexNet
 from .optimizers import OPTIMIZERS
 from .schedules import LR_SCHEDULES
-from .train import train
+from .train import TrainingError, train
 
 
 def _start_data_parallel(args: argparse.Namespace) -> bool:
@@ -40,8 +46,45 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_numbers(args, positive=("epochs", "batch_size", "lr", "limit"),
+                   non_negative=("weight_decay", "validation"))
+    out = check_output_folder(args.out)
+    checkpoint = out / "checkpoint.pt"
+    with run_lock(checkpoint) if is_main_process() else nullcontext():  # one run per --out
+        _check_before_loading(args, checkpoint)
+        return _train_into(args, out, checkpoint)
+
+
+def _check_before_loading(args: argparse.Namespace, checkpoint: Path) -> None:
+    """Refuse what would fail later, before any data is loaded."""
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out, --overwrite replaces it: pass "
+                         "one of them.")
+    if checkpoint.exists() and not (args.resume or args.overwrite):
+        raise ValueError(f"{checkpoint.parent} already holds a run ({checkpoint.name}): add "
+                         "--resume to continue it, or --overwrite to start afresh and replace "
+                         "it.")
+    if args.resume and checkpoint.exists():
+        check_training_state(load_checkpoint(checkpoint, mmap=True), checkpoint)
+    device = resolve_device(args.device)
+    with torch.device("meta"):  # the shapes alone, nothing allocated
+        meta_net = AlexNet(image_size=args.image_size)
+    size, batch = args.image_size, math.ceil(args.batch_size / world_size())
+    check_fits(training_bytes(meta_net, batch), device,
+               f"Training AlexNet on {size} x {size} images in batches of {batch}",
+               "use a smaller --image-size or --batch-size")
+
+
+def _check_numbers(args: argparse.Namespace, positive=(), non_negative=()) -> None:
+    for names, ok, must in ((positive, lambda v: v > 0, "positive"),
+                            (non_negative, lambda v: v >= 0, "0 or more")):
+        for name in names:
+            value = getattr(args, name)
+            if value is not None and not ok(value):  # not (nan > 0) either
+                raise ValueError(f"--{name.replace('_', '-')} must be {must}, got {value}.")
+
+
+def _train_into(args: argparse.Namespace, out: Path, checkpoint: Path) -> int:
     if args.seed is not None:
         set_seed(args.seed)
     net = AlexNet(image_size=args.image_size)
@@ -52,16 +95,16 @@ def _train(args: argparse.Namespace) -> int:
     val_iter = None
     if args.validation:
         train_iter, val_iter = split_validation(train_iter, args.validation)
-    checkpoint = out / "checkpoint.pt"
     history = train(
         net, train_iter, test_iter, args.epochs, lr=args.lr, optimizer=args.optimizer,
         device=args.device, weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
         val_iter=val_iter, precision=args.precision, compile=args.compile,
-        checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress,
+        checkpoint=checkpoint, resume=args.resume, overwrite=args.overwrite,
+        progress=not args.no_progress,
     )
-    if not dist.is_initialized() or dist.get_rank() == 0:
+    if is_main_process():
         history.save(out / "history.json")
-        torch.save(net.state_dict(), out / "weights.pt")
+        write_atomically(out / "weights.pt", lambda f: torch.save(net.state_dict(), f))
         print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
     if history.interrupted:  # the shell's convention: 128 + the signal's number
         return 128 + signal.Signals[history.stopped_by or "SIGINT"].value
@@ -86,6 +129,10 @@ def _experiment_command(args: argparse.Namespace) -> int:
 def _bench_command(args: argparse.Namespace) -> int:
     from .bench import format_table, run_benchmark, save_results
 
+    _check_numbers(args, positive=("batch_size", "steps"),
+                   non_negative=("full_run_epochs", "precision_check_epochs"))
+    AlexNet(image_size=args.image_size)  # refuses a size AlexNet cannot take
+    check_output_folder(args.out)
     device = resolve_device(args.device)
     full_run_epochs = args.full_run_epochs
     if full_run_epochs is None:
@@ -117,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
         "alexnet_lib train ...` it trains data-parallel (NCCL on GPUs, gloo on CPUs); "
         "--batch-size is then the global batch, split over the processes. Writes "
         "OUT/history.json (per-epoch metrics and settings), OUT/weights.pt (the "
-        "state_dict) and OUT/checkpoint.pt (updated every epoch and on Ctrl-C; --resume "
-        "continues from it). Exits with 130 when interrupted with Ctrl-C, after saving.",
+        "state_dict) and OUT/checkpoint.pt (updated every epoch and when stopped; --resume "
+        "continues from it). Ctrl-C, SIGTERM and SIGHUP finish the batch, save and exit "
+        "with 130, 143 and 129. A NaN loss or running out of memory exits with 1, keeping "
+        "the last checkpoint; bad options exit with 2 before any data is loaded.",
     )
     train.add_argument("--epochs", type=int, default=10, help="number of epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")
@@ -151,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
     train.add_argument("--out", default="runs/alexnet", help="output folder (runs/alexnet)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start afresh, replacing the run already in OUT (without --resume "
+                       "or --overwrite, a folder holding a checkpoint is refused)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(func=_train_command)
 
@@ -217,8 +269,23 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.argv = argv[1:]
+    command_line = log.COMMAND_LINE.set(True)  # messages name options, not arguments
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except TrainingError as err:  # a NaN loss, out of memory: the checkpoint stays as it was
+        checkpoint = Path(args.out) / "checkpoint.pt"
+        kept = f" {checkpoint} keeps the last saved state." if checkpoint.is_file() else ""
+        print(f"error: {err}{kept}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk, a failing drive ...
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # outside the training loop, which handles its own
+        print("Interrupted; no training was under way, nothing more to save.", file=sys.stderr)
+        return 128 + signal.SIGINT
+    finally:
+        log.COMMAND_LINE.reset(command_line)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any
 
 import torch
 
 LANGUAGES = ("en", "zh")
+
+COMMAND_LINE: ContextVar[bool] = ContextVar("command_line", default=False)
+"""Set by the command line, whose users fix things with options, not with arguments."""
 
 
 def check_lang(lang: str) -> None:
@@ -84,16 +88,27 @@ def interrupted(position, finished: int, saved: str, lang: str) -> str:
         text = (f"在第 {position.epoch + 1} 个迭代周期、第 {position.batch} 个批量处中断："
                 f"返回已完成的 {finished} 个迭代周期，net 保留当前的权重。")
         if saved:
-            text += f"已保存 {saved}；用 resume=True 再次调用 train 即可从那里继续。"
+            text += (f"已保存 {saved}；加上 --resume 再运行同一条命令即可从那里继续。"
+                     if COMMAND_LINE.get() else
+                     f"已保存 {saved}；用 resume=True 再次调用 train 即可从那里继续。")
         return text
     text = (f"Interrupted at epoch {position.epoch + 1}, batch {position.batch}: returning the "
             f"{finished} finished epoch(s); net keeps its weights.")
     if saved:
-        text += f" Saved {saved}; train(..., resume=True) continues from there."
+        text += (f" Saved {saved}; run the same command with --resume to continue from there."
+                 if COMMAND_LINE.get() else
+                 f" Saved {saved}; train(..., resume=True) continues from there.")
     return text
 
 
 def non_finite(value: float, epoch_number: int, batch: int, lr: float, lang: str) -> str:
+    if COMMAND_LINE.get():  # the command line says itself what it kept
+        if lang == "zh":
+            return (f"第 {epoch_number} 个迭代周期第 {batch} 个批量的损失变成了 {value}，"
+                    f"训练已停止。请降低学习率重新开始，例如 --lr {lr / 10:g} --overwrite。")
+        return (f"The loss became {value} at epoch {epoch_number}, batch {batch}; training "
+                f"stopped. Start again with a lower learning rate, e.g. --lr {lr / 10:g} "
+                "--overwrite.")
     if lang == "zh":
         return (f"第 {epoch_number} 个迭代周期第 {batch} 个批量的损失变成了 {value}。训练已停止；"
                 f"net 已恢复为最后一次损失有限时的权重。请降低学习率，例如 lr={lr / 10:g}，"
@@ -106,6 +121,14 @@ def non_finite(value: float, epoch_number: int, batch: int, lr: float, lang: str
 def out_of_memory(device: torch.device, batch_size: int, epoch_number: int, batch: int,
                   lang: str) -> str:
     half = max(1, batch_size // 2)
+    if COMMAND_LINE.get():
+        if lang == "zh":
+            return (f"{device} 在批量大小 {batch_size} 时内存不足（第 {epoch_number} 个迭代周期，"
+                    f"第 {batch} 个批量）。请用更小的批量大小，例如 --batch-size {half}，"
+                    "或者更小的 --image-size。")
+        return (f"{device} ran out of memory at batch size {batch_size} (epoch {epoch_number}, "
+                f"batch {batch}). Use a smaller batch size, e.g. --batch-size {half}, or a "
+                "smaller --image-size.")
     if lang == "zh":
         return (f"{device} 在批量大小 {batch_size} 时内存不足（第 {epoch_number} 个迭代周期，"
                 f"第 {batch} 个批量）。请用更小的批量大小加载数据，例如 "
