@@ -7,6 +7,7 @@ converted and resized there in a single call: no per-image Python work at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,6 +72,15 @@ def resolve_data_root(root: str | os.PathLike | None = None) -> tuple[Path, bool
     if os.environ.get("ALEXNET_DATA"):
         return Path(os.environ["ALEXNET_DATA"]).expanduser(), False
     return default_data_root(), True
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
 
 
 def _missing_files(raw: Path) -> list[str]:
@@ -138,9 +148,13 @@ def read_fashion_mnist(
     raw = folder / "FashionMNIST" / "raw"
     missing = _missing_files(raw)
     if missing and may_download:
+        new_folders = _missing_folders(raw)
         try:
             FashionMNIST(str(folder), train=train, download=True)
         except Exception as err:  # no network, a mirror down, a full disk ...
+            for new_folder in new_folders:  # leave no empty cache behind
+                with contextlib.suppress(OSError):  # not empty: a partial download stays
+                    new_folder.rmdir()
             raise FileNotFoundError(
                 _not_found_message(raw, missing) + f"\nThe download failed: {err}"
             ) from err

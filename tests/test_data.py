@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,6 +99,7 @@ def test_download_is_tried_only_in_the_cache_folder(tmp_path, monkeypatch):
 
     def fake_download(root, train, download):
         calls.append(root)
+        (Path(root) / "FashionMNIST" / "raw").mkdir(parents=True)  # as torchvision does
         raise RuntimeError("no network")
 
     monkeypatch.setattr("alexnet_lib.data.FashionMNIST", fake_download)
@@ -106,6 +108,7 @@ def test_download_is_tried_only_in_the_cache_folder(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="download failed: no network"):
         read_fashion_mnist()
     assert calls == [str(tmp_path / "cache" / "alexnet-hands-on")]
+    assert not (tmp_path / "cache").exists()  # no empty cache folder left behind
     with pytest.raises(FileNotFoundError):
         read_fashion_mnist(root=tmp_path / "given")
     assert len(calls) == 1  # an explicit root is never downloaded into
