@@ -129,7 +129,7 @@ def _experiment_command(args: argparse.Namespace) -> int:
 def _bench_command(args: argparse.Namespace) -> int:
     from .bench import format_table, run_benchmark, save_results
 
-    _check_numbers(args, positive=("batch_size", "steps"),
+    _check_numbers(args, positive=("batch_size", "steps", "limit"),
                    non_negative=("full_run_epochs", "precision_check_epochs"))
     AlexNet(image_size=args.image_size)  # refuses a size AlexNet cannot take
     check_output_folder(args.out)
@@ -144,7 +144,7 @@ def _bench_command(args: argparse.Namespace) -> int:
                             steps=args.steps, full_run_epochs=full_run_epochs, root=args.data,
                             compile_modes=args.compile_modes,
                             precision_check_epochs=precision_check_epochs,
-                            precision=args.precision)
+                            precision=args.precision, limit=args.limit)
     results["command"] = "python -m alexnet_lib bench " + " ".join(args.argv)
     print(format_table(results))
     print(f"Wrote {save_results(results, args.out)}")
@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="number format of the library's runs (auto: bf16 where the "
                        "hardware computes it natively, else fp32 or fp16)")
+    bench.add_argument("--limit", type=int, default=None,
+                       help="use only the first N images of each split (a dry run; the "
+                       "record says so)")
     bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
     bench.add_argument("--out", default="runs/bench",
                        help="folder for the JSON file (runs/bench)")

@@ -29,7 +29,7 @@ def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, c
 
 def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeypatch, capsys):
     root = tmp_path / "data"
-    make_tiny_fashion_mnist(root, n_train=24, n_test=8)
+    make_tiny_fashion_mnist(root, n_train=32, n_test=8)
     # Dynamo's "eager" backend traces the model as torch.compile does, without Inductor's
     # minute of code generation: enough to test what the benchmark does with the modes.
     real_compile = torch.compile
@@ -38,7 +38,7 @@ def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeyp
     args = ["bench", "--device", "cpu", "--image-size", "67", "--batch-size", "8", "--steps",
             "1", "--data", str(root), "--out", str(tmp_path / "out"), "--compile-modes",
             "default", "reduce-overhead", "--full-run-epochs", "1",
-            "--precision-check-epochs", "1"]
+            "--precision-check-epochs", "1", "--limit", "24"]
     assert cli.main(args) == 0
     results = json.loads((tmp_path / "out" / next(iter(
         p.name for p in (tmp_path / "out").glob("*.json")))).read_text())
@@ -49,6 +49,7 @@ def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeyp
     full = results["full_run"]
     assert full["compile"] == results["fastest_compile"] and full["lr_schedule"] == "warmup-linear"
     assert full["epochs"] == 1 and 0 <= full["test_acc"] <= 1 and full["wall_seconds"] > 0
+    assert results["limit"] == 24 and full["history"]["settings"]["train_examples"] == 24
     check = results["precision_check"]
     assert check["epochs"] == 1
     assert len(check["fp32"]) == len(check["bf16"]) == 2
