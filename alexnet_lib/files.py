@@ -97,20 +97,25 @@ def check_output_file(path: str | os.PathLike, what: str) -> Path:
     """Make sure `path` can be written: its folder exists (created if need be) and accepts
     files, and `path` is not a folder. Raises OutputError saying what to do instead."""
     path = Path(path)
-    if path.is_dir():
+    if os.path.isdir(path):  # False, not an error, for a name too long
         raise OutputError(f"{what} {shown(path)} is a folder, not a file: pass a file path such "
                           f"as {shown(path / 'checkpoint.pt')}.")
     check_output_folder(path.parent)
+    try:
+        path.exists()
+    except OSError as err:  # a name too long
+        raise OutputError(f"Cannot write {what} {shown(path)} ({err.strerror or err}): choose "
+                          "another name.") from None
     return path
 
 
 def check_output_folder(folder: str | os.PathLike) -> Path:
     """Create `folder` if need be and check that a file can be written into it."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{shown(folder)} is a file, not a folder: choose another output "
-                          "folder.")
     try:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{shown(folder)} is a file, not a folder: choose another output "
+                              "folder.")
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass

@@ -101,7 +101,7 @@ class OutOfMemoryError(TrainingError, torch.OutOfMemoryError):
 def train(
     net: nn.Module,
     train_iter: Iterable,
-    test_iter: Iterable,
+    test_iter: Iterable | None,
     num_epochs: int,
     lr: float = 0.001,
     optimizer: str | torch.optim.Optimizer = "adam",
@@ -124,9 +124,10 @@ def train(
     built (lr and weight_decay are then its own). weight_decay: L2 penalty (the paper: 5e-4).
     lr_schedule: "constant", "warmup-linear" (warm up over the first 10% of the steps, then
     decay linearly) or "plateau" (divide by 10 when the accuracy on `val_iter` stops rising).
-    val_iter: held-out training images, measured after every epoch. device: default the best
-    available (CUDA, MPS, CPU). precision: "auto" (bf16 where the hardware computes it
-    natively, fp16 with loss scaling on older GPUs, else fp32), or "fp32", "bf16", "fp16".
+    val_iter: held-out training images, measured after every epoch (so is test_iter, unless
+    it is None). device: default the best available (CUDA, MPS, CPU). precision: "auto"
+    (bf16 where the hardware computes it natively, fp16 with loss scaling on older GPUs, else
+    fp32), or "fp32", "bf16", "fp16".
     compile: a torch.compile mode, or "off". checkpoint: a file written atomically after
     every epoch and when stopped; with resume=True training continues from it. An existing
     checkpoint is replaced only with overwrite=True; while a run writes it, a second run
@@ -435,8 +436,10 @@ class _Run:
         pos = self.position
         start = time.perf_counter()
         with self.stop.interruptible():  # a second Ctrl-C may cut the evaluation short
-            correct, count = count_correct(self.net, self.test_iter, self.device)
-            val_acc = None
+            test_acc = val_acc = None
+            if self.test_iter is not None:
+                correct, count = count_correct(self.net, self.test_iter, self.device)
+                test_acc = correct.item() / max(count, 1)
             if self.val_iter is not None:
                 val_correct, val_count = count_correct(self.net, self.val_iter, self.device)
                 val_acc = val_correct.item() / max(val_count, 1)
@@ -444,7 +447,7 @@ class _Run:
             epoch=pos.epoch + 1,
             train_loss=pos.loss_sum / pos.count,
             train_acc=pos.correct / pos.count,
-            test_acc=correct.item() / max(count, 1),
+            test_acc=test_acc,
             seconds=pos.train_seconds + time.perf_counter() - start,
             images_per_sec=pos.count / max(pos.train_seconds, 1e-9),
             lr=self.last_lr,
@@ -492,9 +495,6 @@ def _validate(net, train_iter, test_iter, num_epochs, lr, optimizer, weight_deca
     log.check_lang(lang)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH to resume from.")
-    if not hasattr(train_iter, "__len__") or not hasattr(train_iter, "__iter__"):
-        raise ValueError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
-                         f"load_fashion_mnist), got {type(train_iter).__name__}.")
     for name, data_iter in (("train_iter", train_iter), ("test_iter", test_iter),
                             ("val_iter", val_iter)):
         if isinstance(data_iter, Iterator):  # a generator: empty after its first epoch
@@ -503,6 +503,9 @@ def _validate(net, train_iter, test_iter, num_epochs, lr, optimizer, weight_deca
                 "the loader itself (e.g. from load_fashion_mnist), not iter(...) of it or a "
                 "generator over it."
             )
+    if not hasattr(train_iter, "__len__") or not hasattr(train_iter, "__iter__"):
+        raise ValueError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
+                         f"load_fashion_mnist), got {type(train_iter).__name__}.")
     if len(train_iter) == 0:
         raise ValueError("train_iter yields no batches: is the data limit 0?")
     expected = getattr(net, "input_shape", None)
