@@ -47,7 +47,7 @@ def cpu(monkeypatch):
             monkeypatch.setattr(torch.cpu, probe, lambda: bf16_instructions)
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
 
-        def time_step(dtype):
+        def time_step(net, X, dtype):
             measured.append(dtype)
             return fp32_seconds if dtype is None else bf16_seconds
 
@@ -102,8 +102,10 @@ def test_a_cpu_without_bf16_instructions_gets_fp32_unmeasured(cpu):
 
 def test_a_cpu_with_bf16_instructions_gets_bf16_only_where_it_measures_faster(cpu):
     measured = cpu(bf16_instructions=True, fp32_seconds=1.0, bf16_seconds=0.5)
+    random_state = torch.get_rng_state()
     precision = choose_precision(torch.device("cpu"))
     assert precision.name == "bf16" and "measured 2.0x fp32" in precision.reason
+    assert torch.equal(torch.get_rng_state(), random_state)  # seeded runs stay repeatable
     count = len(measured)
     assert count >= 6 and set(measured) == {None, torch.bfloat16}
     choose_precision(torch.device("cpu"))
