@@ -11,6 +11,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from alexnet_lib import class_names, load_fashion_mnist, read_fashion_mnist, resize_batch
 from alexnet_lib.data import FASHION_MNIST_FILES, text_labels
+from conftest import write_idx
 
 
 def test_loader_reads_tiny_idx_files_through_torchvision(tiny_root):
@@ -127,6 +128,24 @@ def test_mismatched_label_file_is_reported(tiny_root):
     raw = root / "FashionMNIST" / "raw"
     (raw / "t10k-labels-idx1-ubyte").write_bytes((raw / "train-labels-idx1-ubyte").read_bytes())
     with pytest.raises(ValueError, match="labels"):
+        read_fashion_mnist(root, train=False)
+
+
+def test_images_that_are_not_28_by_28_are_refused_naming_the_file(tiny_root):
+    root, arrays = tiny_root
+    count = len(arrays["t10k"][1])  # as many images as labels, but of 32 x 24 pixels
+    write_idx(root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte",
+              np.zeros((count, 32, 24), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte holds images of 32 x 24"):
+        read_fashion_mnist(root, train=False)
+
+
+def test_a_label_outside_0_to_9_is_refused_naming_the_file(tiny_root):
+    root, arrays = tiny_root
+    labels = arrays["t10k"][1].copy()
+    labels[5] = 10
+    write_idx(root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte", labels)
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte holds the label 10 \(example 5"):
         read_fashion_mnist(root, train=False)
 
 

@@ -1,21 +1,28 @@
 """Training never loses work: Ctrl-C, checkpoints and resume, NaN, out of memory, bad input."""
 
+import errno
 import math
 import signal
+import tempfile
 
 import pytest
 import torch
+from other_process import lock_held_elsewhere
 from toy_models import (
     ToyNet,
+    allocate_too_much,
     make_nan,
+    nan_gradient,
     raise_keyboard_interrupt,
     raise_out_of_memory,
     same_weights,
+    send,
     weights,
 )
 
 from alexnet_lib import (
     AlexNet,
+    History,
     NonFiniteLossError,
     OutOfMemoryError,
     load_checkpoint,
@@ -24,6 +31,7 @@ from alexnet_lib import (
     set_seed,
     train,
 )
+from alexnet_lib.augment import RandomHorizontalFlip
 
 BATCH = 8  # 64 training images: 8 batches an epoch
 
@@ -199,3 +207,274 @@ def test_model_and_data_shapes_must_match_before_training(tiny_root):
                       (AlexNet(image_size=224), "resize=224")):
         with pytest.raises(ValueError, match=hint.replace("[", r"\[").replace("]", r"\]")):
             train(net, train_iter, test_iter, 1, device="cpu", progress=False)
+
+
+# --- Exact resume at every position -------------------------------------------------------
+
+
+class FlipAugment:
+    """A random flip per image (it draws from the global random state), which can press
+    Ctrl-C twice while the `signal_at`-th batch is being made."""
+
+    def __init__(self, signal_at: int | None = None) -> None:
+        self.flip = RandomHorizontalFlip()
+        self.calls, self.signal_at = 0, signal_at
+
+    def __call__(self, X):
+        self.calls += 1
+        if self.calls == self.signal_at:
+            send(signal.SIGINT, times=2)(X)
+        return self.flip(X)
+
+
+class SignallingAdam(torch.optim.Adam):
+    """Adam that can press Ctrl-C twice at the very end of its `signal_at`-th step."""
+
+    def __init__(self, params, signal_at: int | None = None) -> None:
+        super().__init__(params, lr=0.01)
+        self.calls, self.signal_at = 0, signal_at
+
+    def step(self, closure=None):
+        loss = super().step(closure)
+        self.calls += 1
+        if self.calls == self.signal_at:
+            send(signal.SIGINT, times=2)(None)
+        return loss
+
+
+EPOCHS, BATCHES = 3, 4  # batches of 16 from 64 images
+
+
+def train_one_link(root, ckpt, seed, mode=None, resume=True):
+    """Build everything from `seed`, resume from `ckpt`, and stop as `mode` says."""
+    set_seed(seed)
+    train_iter, test_iter = load_fashion_mnist(
+        16, root=root, device="cpu", augment=FlipAugment(signal_at=1 if mode == "2x in augment"
+                                                         else None))
+    failures = {
+        "Ctrl-C": (1, send(signal.SIGINT)),
+        "SIGTERM": (1, send(signal.SIGTERM)),
+        "SIGHUP": (1, send(signal.SIGHUP)),
+        "2x Ctrl-C in forward": (2, send(signal.SIGINT, times=2)),  # stops before batch 2
+        "Ctrl-C, 2x in save": (1, send(signal.SIGINT)),
+    }
+    net = ToyNet(*failures.get(mode, (None, None)))
+    optimizer = SignallingAdam(net.parameters(), signal_at=1 if mode == "2x in step" else None)
+    return net, train(net, train_iter, test_iter, EPOCHS, optimizer=optimizer, device="cpu",
+                      progress=False, precision="fp32", lr_schedule="warmup-linear",
+                      checkpoint=ckpt, resume=resume)
+
+
+def test_resume_at_every_batch_gives_the_uninterrupted_weights(tiny_root, tmp_path,
+                                                                monkeypatch):
+    """A chain of runs, each stopped one batch further on, in every way a run can stop:
+    every position of a 3-epoch run is saved and resumed, epoch ends and the last batch
+    included, and each checkpoint holds exactly the weights of the run never stopped."""
+    root, _ = tiny_root
+    snapshots = []  # the uninterrupted run's weights before each batch, and at the end
+    set_seed(0)  # as train_one_link does: the loader first, then the model
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu",
+                                               augment=FlipAugment())
+    straight = ToyNet()
+    straight.register_forward_pre_hook(
+        lambda module, args: snapshots.append(weights(module)) if module.training else None)
+    straight_history = train(straight, train_iter, test_iter, EPOCHS,
+                             optimizer=SignallingAdam(straight.parameters()), device="cpu",
+                             progress=False, precision="fp32", lr_schedule="warmup-linear")
+    snapshots.append(weights(straight))
+    # A first run from the same seed (set in train_one_link), stopped after its first batch;
+    # then each run resumes from a different seed and stops one batch further on.
+    modes = ["Ctrl-C", "SIGTERM", "2x Ctrl-C in forward", "2x in step", "2x in augment",
+             "Ctrl-C, 2x in save", "SIGHUP"]  # 7 ways, against 4 batches an epoch
+    ckpt = tmp_path / "run.pt"
+    real_save = torch.save
+    for done in range(1, EPOCHS * BATCHES + 1):
+        mode = modes[(done - 1) % len(modes)]
+        with monkeypatch.context() as patch:
+            if mode == "Ctrl-C, 2x in save":
+                patch.setattr("alexnet_lib.checkpoint.torch.save",
+                              lambda obj, f: (send(signal.SIGINT)(None), real_save(obj, f)))
+            seed = 0 if done == 1 else 100 + done
+            net, history = train_one_link(root, ckpt, seed, mode, resume=done > 1)
+        position = load_checkpoint(ckpt)["position"]
+        if done < EPOCHS * BATCHES:
+            assert history.interrupted, mode
+            assert (position["epoch"], position["batch"]) == divmod(done, BATCHES), mode
+        assert same_weights(weights(net), snapshots[done]), f"{mode}, after batch {done}"
+        assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+    assert not history.interrupted
+    for a, b in zip(history.epochs, straight_history.epochs, strict=True):
+        assert (a.train_loss, a.train_acc, a.test_acc) == (b.train_loss, b.train_acc, b.test_acc)
+
+
+# --- NaN, out of memory ------------------------------------------------------------------
+
+
+def test_nan_restores_the_weights_from_before_the_step_that_broke_them(tiny_root):
+    root, _ = tiny_root
+    snapshots = []
+    # Batch 3's loss is finite, but its step writes NaN into the weights: batch 4's is NaN.
+    net = ToyNet(fail_at=3, failure=nan_gradient)
+    net.register_forward_pre_hook(
+        lambda module, args: snapshots.append(weights(module)) if module.training else None)
+    with pytest.raises(NonFiniteLossError, match="epoch 1, batch 4"):
+        run(root, net)
+    assert same_weights(weights(net), snapshots[2])  # as before batch 3's step
+    train_iter, _ = load_fashion_mnist(BATCH, root=root, device="cpu")
+    X, y = next(iter(train_iter))
+    assert torch.isfinite(torch.nn.functional.cross_entropy(net.eval()(X), y))
+
+
+def test_cpu_out_of_memory_gets_the_same_advice_as_a_gpu(tiny_root):
+    root, _ = tiny_root
+    snapshots = []
+    net = ToyNet(fail_at=3, failure=allocate_too_much)  # a real allocation failure
+    net.register_forward_pre_hook(lambda module, args: snapshots.append(weights(module)))
+    with pytest.raises(OutOfMemoryError) as info:
+        run(root, net)
+    assert f"cpu ran out of memory at batch size {BATCH}" in str(info.value)
+    assert f"load_fashion_mnist({BATCH // 2}" in str(info.value)
+    assert same_weights(weights(net), snapshots[-1])
+
+
+# --- Writes ------------------------------------------------------------------------------
+
+
+def test_every_write_has_its_own_temporary_name_and_leaves_none_behind(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    real_save = torch.save
+    names = []
+    monkeypatch.setattr("alexnet_lib.checkpoint.torch.save",
+                        lambda obj, f: (names.append(f.name), real_save(obj, f)))
+    for value in (1.0, 2.0):
+        save_checkpoint({"model": {"w": torch.full((3,), value)}}, path)
+    assert len(set(names)) == 2 and all(str(tmp_path) in name for name in names)
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.full((3,), 2.0))
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    save_checkpoint({"model": {"w": torch.ones(3)}}, path)
+    real_temporary_file = tempfile.NamedTemporaryFile
+
+    def filling_up(*args, **kwargs):  # the disk fills after 1000 bytes, inside torch.save
+        f = real_temporary_file(*args, **kwargs)
+        write, written = f.write, []
+
+        def write_until_full(data):
+            written.append(len(data))
+            if sum(written) > 1000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return write(data)
+
+        f.write = write_until_full
+        return f
+
+    monkeypatch.setattr("alexnet_lib.files.tempfile.NamedTemporaryFile", filling_up)
+    with pytest.raises(OSError, match="No space left on the disk to write .*run.pt") as info:
+        save_checkpoint({"model": {"w": torch.zeros(100_000)}}, path)
+    assert info.value.errno == errno.ENOSPC
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # the partial file is gone
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(3))
+
+
+def test_history_save_replaces_a_symlink_instead_of_writing_through_it(tmp_path):
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("keep me")
+    (tmp_path / "history.json").symlink_to(elsewhere)
+    History().save(tmp_path / "history.json")
+    assert elsewhere.read_text() == "keep me"
+    assert History.load(tmp_path / "history.json").epochs == []
+
+
+def test_an_existing_checkpoint_is_replaced_only_when_asked(tiny_root, tmp_path):
+    root, _ = tiny_root
+    ckpt = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=ckpt)
+    before = ckpt.read_bytes()
+    net = ToyNet()
+    with pytest.raises(ValueError, match="already holds a checkpoint.*resume=True.*overwrite"):
+        run(root, net, epochs=1, checkpoint=ckpt)
+    assert net.train_calls == 0 and ckpt.read_bytes() == before
+    _, history = run(root, epochs=2, checkpoint=ckpt, overwrite=True)
+    assert len(load_checkpoint(ckpt)["history"]["epochs"]) == 2
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_unusable_checkpoint_path_is_refused_before_training(tiny_root, tmp_path, where):
+    root, _ = tiny_root
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    checkpoint = {"a folder": tmp_path, "under a file": a_file / "run.pt"}[where]
+    net = ToyNet()
+    with pytest.raises(ValueError, match={"a folder": "is a folder, not a file",
+                                          "under a file": "notes.txt is a file"}[where]):
+        run(root, net, checkpoint=checkpoint)
+    assert net.train_calls == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes.txt"]
+
+
+def test_a_second_run_on_the_same_checkpoint_fails_at_once(tiny_root, tmp_path):
+    root, _ = tiny_root
+    ckpt = tmp_path / "run.pt"
+    with lock_held_elsewhere(ckpt):
+        net = ToyNet()
+        with pytest.raises(ValueError, match="Another training run is writing into"):
+            run(root, net, checkpoint=ckpt)
+        assert net.train_calls == 0
+    run(root, epochs=1, checkpoint=ckpt, overwrite=True)  # free again, and no lock file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "run.pt"]
+
+
+# --- User errors -------------------------------------------------------------------------
+
+
+def test_resume_refuses_a_different_learning_rate(tiny_root, tmp_path):
+    root, _ = tiny_root
+    ckpt = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=ckpt, lr=0.001)
+    net = ToyNet()
+    with pytest.raises(ValueError, match=r"lr: 0.001 in the checkpoint, 0.01 now"):
+        run(root, net, epochs=2, checkpoint=ckpt, resume=True, lr=0.01)
+    assert net.train_calls == 0
+
+
+def test_resume_from_a_checkpoint_lacking_keys_names_the_file_and_the_keys(tiny_root, tmp_path):
+    root, _ = tiny_root
+    ckpt = tmp_path / "partial.pt"
+    save_checkpoint({"model": ToyNet().state_dict(), "history": {"epochs": []}}, ckpt)
+    with pytest.raises(ValueError, match=r"partial.pt lacks optimizer, position, rng"):
+        run(root, checkpoint=ckpt, resume=True)
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_without_suggesting_to_run_it(tmp_path):
+    path = tmp_path / "code.pt"
+    torch.save({"format": "alexnet-hands-on checkpoint", "version": 1, "x": ToyNet()}, path)
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert "code.pt" in message and "run code" in message
+    assert "weights_only" not in message and info.value.__suppress_context__
+
+
+@pytest.mark.parametrize("name", ["train_iter", "test_iter"])
+def test_a_generator_instead_of_a_loader_says_what_to_pass(tiny_root, name):
+    root, _ = tiny_root
+    loaders = dict(zip(("train_iter", "test_iter"),
+                       load_fashion_mnist(BATCH, root=root, device="cpu"), strict=True))
+    loaders[name] = (batch for batch in loaders[name])
+    with pytest.raises(ValueError, match=f"{name} is a generator.*pass the loader itself"):
+        train(ToyNet(), loaders["train_iter"], loaders["test_iter"], 1, device="cpu",
+              progress=False)
+
+
+@pytest.mark.parametrize("image_size", ["224", 224.0])
+def test_alexnet_says_which_image_size_to_pass(image_size):
+    with pytest.raises(ValueError, match="pass image_size=224"):
+        AlexNet(image_size=image_size)
+
+
+def test_alexnet_refuses_an_image_size_too_large_for_memory_without_trying():
+    with pytest.raises(ValueError, match=r"image_size=100000.*GB of memory.*such as 224"):
+        AlexNet(image_size=100_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 import torch
@@ -9,12 +10,16 @@ from torch import nn
 
 
 class ToyNet(nn.Module):
-    """An MLP with dropout for 28x28 images; can misbehave on its Nth training forward pass."""
+    """An MLP with dropout for 28x28 images (or image_size); can misbehave on its Nth training
+    forward pass."""
 
-    def __init__(self, fail_at: int | None = None, failure: Callable | None = None) -> None:
+    def __init__(self, fail_at: int | None = None, failure: Callable | None = None,
+                 image_size: int = 28) -> None:
         super().__init__()
+        self.input_shape = (1, image_size, image_size)
         self.layers = nn.Sequential(
-            nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 10)
+            nn.Flatten(), nn.Linear(image_size**2, 32), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(32, 10)
         )
         self.fail_at = fail_at
         self.failure = failure
@@ -39,6 +44,38 @@ def raise_out_of_memory(out):
 
 def make_nan(out):
     return out * float("nan")
+
+
+class _NanGradient(torch.autograd.Function):
+    """The identity, whose gradient is NaN: a finite loss whose step ruins the weights."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * float("nan")
+
+
+def nan_gradient(out):
+    return _NanGradient.apply(out)
+
+
+def allocate_too_much(out):
+    """Ask the CPU's allocator for a petabyte: a real out-of-memory error, at once."""
+    return out + torch.empty(2**50, dtype=torch.uint8).sum()
+
+
+def send(signum: int, times: int = 1) -> Callable:
+    """A failure that sends this process `signum`, `times` times (Ctrl-C is SIGINT)."""
+
+    def failure(out):
+        for _ in range(times):
+            signal.raise_signal(signum)
+        return out
+
+    return failure
 
 
 class FixedLogits(nn.Module):
