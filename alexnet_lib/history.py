@@ -15,7 +15,7 @@ class EpochRecord:
     epoch: int  # counted from 1
     train_loss: float  # mean cross-entropy over every training example of the epoch
     train_acc: float
-    test_acc: float
+    test_acc: float | None  # None when the run had no test set to measure
     seconds: float  # training and evaluation
     images_per_sec: float  # training images per second of training time
     lr: float | None = None  # the learning rate of the epoch's last step
@@ -68,15 +68,17 @@ class History:
             return "没有完成任何迭代周期" if lang == "zh" else "no epoch finished"
         last = self.epochs[-1]
         if lang == "zh":
+            test = f"，测试准确率 {last.test_acc:.3f}" if last.test_acc is not None else ""
             return (
                 f"{len(self.epochs)} 个迭代周期，用时 {self.total_seconds:.1f} 秒：损失 "
-                f"{last.train_loss:.3f}，训练准确率 {last.train_acc:.3f}，测试准确率 "
-                f"{last.test_acc:.3f}，每秒 {last.images_per_sec:,.0f} 张图像"
+                f"{last.train_loss:.3f}，训练准确率 {last.train_acc:.3f}{test}，"
+                f"每秒 {last.images_per_sec:,.0f} 张图像"
             )
+        test = f", test acc {last.test_acc:.3f}" if last.test_acc is not None else ""
         return (
             f"{len(self.epochs)} epoch(s) in {self.total_seconds:.1f} s: "
-            f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, "
-            f"test acc {last.test_acc:.3f}, {last.images_per_sec:,.0f} images/s"
+            f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}{test}, "
+            f"{last.images_per_sec:,.0f} images/s"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from alexnet_lib import cli, experiments
 from alexnet_lib.activation_race import FourLayerCNN, Race, race_run, time_to_target
 from alexnet_lib.experiments import Experiment, Recipe, mean_sd, run_experiment
 
-TINY = Recipe(epochs=2, image_size=67, batch_size=8, train_examples=16, eval_train_acc=True)
+TINY = Recipe(epochs=2, image_size=67, batch_size=8, train_examples=16, validation=8,
+              eval_train_acc=True)
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def test_every_variant_and_seed_is_recorded_and_resumed(tiny_root, tmp_path, mon
     assert {"device_name", "threads", "torch", "started", "finished"} <= set(record)
     settings = record["runs"][0]["history"]["settings"]
     assert settings["precision"] == "fp32" and settings["train_examples"] == 16
-    assert settings["test_examples"] == 32  # the whole test split, not a subset
+    assert settings["val_examples"] == 8 and settings["test_examples"] == 0
+    assert all(0 <= run["test_acc"] <= 1 for run in record["runs"])  # all 32 test images
     # A second call trains only what is missing.
     result = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
     assert calls[2:] == [(0.5, 0), (0.5, 1)]
@@ -57,7 +59,7 @@ def test_every_variant_and_seed_is_recorded_and_resumed(tiny_root, tmp_path, mon
     gap = result.final("p=0", "gap")
     assert gap == pytest.approx([t - s for t, s in zip(result.final("p=0", "train_acc_eval"),
                                                        result.final("p=0"), strict=True)])
-    epochs, means, sds = result.curve("p=0", "test_acc")
+    epochs, means, sds = result.curve("p=0", "val_acc")
     assert epochs == [1, 2] and len(means) == len(sds) == 2
     table = result.table(names={"p=0": "no dropout"})
     assert "no dropout" in table and "±" in table and "test acc" in table
