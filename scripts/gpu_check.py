@@ -1,0 +1,168 @@
+"""The GPU check: one command that measures what only a GPU can, and records it.
+
+    ALEXNET_DATA=/path/to/data python scripts/gpu_check.py       # on a CUDA GPU
+    python scripts/gpu_check.py --dry-run                          # every step, tiny, on the CPU
+    python scripts/gpu_check.py --steps chapter6 ablation          # some steps only
+
+Steps, in order, sized to take under 10 minutes on an H100 in all (the summary prints each
+step's seconds):
+
+1. bench: `python -m alexnet_lib bench --device cuda` at 224 px, batch 128: the naive
+   version's pipeline and loop against the library's, eager and compiled, a 10-epoch full
+   run and the bf16-versus-fp32 accuracy check; its record goes into alexnet_lib/results/.
+2. chapter6: chapter 6 re-executed in English and Chinese by scripts/execute_notebooks.py,
+   which stores the fresh outputs in book/en/06_training.ipynb and book/zh/06_training.ipynb.
+3. ablation: `python -m alexnet_lib experiment ablation-224`, chapter 7's 224-px column,
+   recorded in alexnet_lib/results/experiment_ablation-224.json.
+
+Then the targets, read from the benchmark's record: at least 50,000 training images/s at
+224 px, 10 epochs plus evaluation in at most 20 s, test accuracy at least 0.92. The exit
+status is 1 when a step failed or a target was missed, 2 when the check cannot start.
+
+The dry run runs every step on the CPU with tiny settings and stores nothing in the
+repository: the benchmark (67 px, 128 images, one epoch) writes into a temporary folder,
+chapter 6 runs under nbval in quick mode (ALEXNET_QUICK=1) without storing outputs, and the
+ablation trains its baseline from one seed in quick mode. Its numbers mean nothing; the
+targets are shown, not enforced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "alexnet_lib" / "results"
+CHAPTER_6 = ("book/en/06_training.ipynb", "book/zh/06_training.ipynb")
+STEPS = ("bench", "chapter6", "ablation")
+
+MIN_IMAGES_PER_SEC = 50_000
+MAX_FULL_RUN_SECONDS = 20.0
+MIN_TEST_ACC = 0.92
+
+
+def step_commands(dry_run: bool, out: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Each step's command line and the environment variables it sets."""
+    python, lib = sys.executable, [sys.executable, "-m", "alexnet_lib"]
+    if dry_run:
+        quick = {"ALEXNET_QUICK": "1"}
+        return {
+            "bench": (lib + ["bench", "--device", "cpu", "--image-size", "67", "--batch-size",
+                             "16", "--steps", "1", "--limit", "128", "--full-run-epochs", "1",
+                             "--precision-check-epochs", "1", "--out", str(out)], {}),
+            "chapter6": ([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CHAPTER_6],
+                         quick),
+            "ablation": (lib + ["experiment", "ablation-224", "--device", "cpu", "--seeds", "0",
+                                "--variants", "baseline", "--out", str(out)], quick),
+        }
+    return {
+        "bench": (lib + ["bench", "--device", "cuda", "--image-size", "224", "--batch-size",
+                         "128", "--out", str(out)], {}),
+        "chapter6": ([python, "scripts/execute_notebooks.py", "--glob", "book/*/06_*.ipynb"],
+                     {}),
+        "ablation": (lib + ["experiment", "ablation-224", "--device", "cuda", "--out",
+                            str(out)], {}),
+    }
+
+
+def cannot_start(dry_run: bool) -> str | None:
+    """Why the check cannot run here (no GPU, no data), or None."""
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    from alexnet_lib.data import read_fashion_mnist
+
+    if not dry_run and not torch.cuda.is_available():
+        return "PyTorch sees no CUDA GPU here: run this on a GPU, or pass --dry-run on a CPU."
+    try:
+        read_fashion_mnist(train=False)
+    except (FileNotFoundError, ValueError) as err:
+        return f"{err}\nSet ALEXNET_DATA to the folder holding FashionMNIST/raw/."
+    return None
+
+
+def run_step(name: str, command: list[str], env: dict[str, str]) -> tuple[bool, float]:
+    """Run one step, its output streaming through; (succeeded, seconds)."""
+    print(f"\n=== {name}: {' '.join(command)}", flush=True)
+    start = time.perf_counter()
+    environment = {**os.environ, **env}
+    if "ALEXNET_QUICK" not in env:
+        environment.pop("ALEXNET_QUICK", None)  # a full run, whatever the shell says
+    result = subprocess.run(command, cwd=ROOT, env=environment)
+    return result.returncode == 0, time.perf_counter() - start
+
+
+def target_checks(record: dict) -> list[tuple[str, str, str, bool]]:
+    """(what, measured, target, met) for each target the benchmark's record answers."""
+    speed = max([record["train_library"], *record.get("train_library_compiled", {}).values()])
+    checks = [(f"training images/s at {record['image_size']} px", f"{speed:,.0f}",
+               f">= {MIN_IMAGES_PER_SEC:,}", speed >= MIN_IMAGES_PER_SEC)]
+    full = record.get("full_run")
+    if full is not None:
+        seconds, accuracy = full["wall_seconds"], full["test_acc"]
+        checks += [
+            (f"{full['epochs']} epochs + evaluation", f"{seconds:.1f} s",
+             f"<= {MAX_FULL_RUN_SECONDS:g} s", seconds <= MAX_FULL_RUN_SECONDS),
+            ("test accuracy", f"{accuracy:.3f}", f">= {MIN_TEST_ACC}", accuracy >= MIN_TEST_ACC),
+        ]
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", action="store_true",
+                        help="every step on the CPU with tiny settings, nothing stored")
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
+                        help="run only these steps (default: all, in order)")
+    parser.add_argument("--out", default=None,
+                        help="folder for the records (default: alexnet_lib/results; for a dry "
+                        "run, a new temporary folder)")
+    args = parser.parse_args(argv)
+
+    problem = cannot_start(args.dry_run)
+    if problem:
+        print(f"gpu_check: {problem}", file=sys.stderr)
+        return 2
+    if args.out:
+        out = Path(args.out).resolve()
+    elif args.dry_run:
+        out = Path(tempfile.mkdtemp(prefix="gpu_check_"))
+    else:
+        out = RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    before = set(out.glob("*.json"))
+    commands = step_commands(args.dry_run, out)
+
+    summary, all_ok = [], True
+    for name in (step for step in STEPS if step in args.steps):  # always in this order
+        ok, seconds = run_step(name, *commands[name])
+        all_ok &= ok
+        summary.append(f"{name:10}{'done' if ok else 'FAILED':>8}{seconds:>9.0f} s")
+
+    print(f"\n=== summary{' (dry run: the numbers mean nothing)' if args.dry_run else ''}")
+    print("\n".join(summary))
+    new_records = sorted(set(out.glob("*.json")) - before)
+    bench_records = [path for path in new_records
+                     if json.loads(path.read_text(encoding="utf-8")).get("kind", "bench")
+                     == "bench"]
+    if bench_records:
+        checks = target_checks(json.loads(bench_records[-1].read_text(encoding="utf-8")))
+        for what, measured, target, met in checks:
+            print(f"{what:36}{measured:>10}   target {target:<11}{'met' if met else 'MISSED'}")
+        if len(checks) < 3:
+            print("The record has no full run: time and accuracy are unchecked.")
+        if not args.dry_run:
+            all_ok &= len(checks) == 3 and all(met for *_, met in checks)
+    for path in new_records:
+        print(f"wrote {path}")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

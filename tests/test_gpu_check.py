@@ -1,0 +1,71 @@
+"""scripts/gpu_check.py: its dry run on the CPU, step by step, stores nothing in the
+repository; the targets are judged from a benchmark record; without a GPU it says so."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from book_modules import ROOT, script
+
+gpu_check = script("gpu_check")
+
+RECORD = {"image_size": 224, "train_library": 41_000.0,
+          "train_library_compiled": {"default": 52_000.0, "reduce-overhead": 61_000.0},
+          "full_run": {"epochs": 10, "wall_seconds": 18.5, "test_acc": 0.925}}
+
+
+def test_targets_are_judged_from_the_fastest_mode_and_the_full_run():
+    checks = gpu_check.target_checks(RECORD)
+    assert [measured for _, measured, _, _ in checks] == ["61,000", "18.5 s", "0.925"]
+    assert all(met for *_, met in checks)
+    slow = {**RECORD, "train_library_compiled": {},
+            "full_run": {**RECORD["full_run"], "wall_seconds": 21.0, "test_acc": 0.919}}
+    assert [met for *_, met in gpu_check.target_checks(slow)] == [False, False, False]
+    no_full_run = {key: value for key, value in RECORD.items() if key != "full_run"}
+    assert len(gpu_check.target_checks(no_full_run)) == 1
+
+
+def test_without_a_gpu_the_check_says_so_and_runs_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(gpu_check, "run_step", lambda *args: pytest.fail("a step ran"))
+    assert gpu_check.main([]) == 2
+    assert "--dry-run" in capsys.readouterr().err
+
+
+def test_every_step_is_planned_for_the_gpu_with_the_records_in_results(tmp_path):
+    commands = gpu_check.step_commands(dry_run=False, out=gpu_check.RESULTS)
+    assert list(commands) == list(gpu_check.STEPS)
+    bench, _ = commands["bench"]
+    assert bench[bench.index("--device") + 1] == "cuda"
+    assert bench[bench.index("--image-size") + 1] == "224"
+    assert bench[bench.index("--out") + 1] == str(gpu_check.RESULTS)
+    chapter6, env = commands["chapter6"]
+    assert "scripts/execute_notebooks.py" in chapter6 and "ALEXNET_QUICK" not in env
+    ablation, _ = commands["ablation"]
+    assert ablation[3:5] == ["experiment", "ablation-224"]
+    assert ablation[ablation.index("--out") + 1] == str(gpu_check.RESULTS)
+
+
+@pytest.mark.parametrize("step", gpu_check.STEPS)
+def test_dry_run_of_each_step_on_the_cpu_stores_nothing(step, real_data_root, tmp_path):
+    watched = [*gpu_check.RESULTS.iterdir(), *(ROOT / path for path in gpu_check.CHAPTER_6)]
+    before = {path: path.stat().st_mtime_ns for path in watched}
+    env = {**os.environ, "ALEXNET_DATA": str(real_data_root)}
+    result = subprocess.run(
+        [sys.executable, "scripts/gpu_check.py", "--dry-run", "--steps", step,
+         "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert f"{step:10}    done" in out
+    assert {path: path.stat().st_mtime_ns for path in watched} == before
+    assert sorted(gpu_check.RESULTS.iterdir()) == sorted(p for p in watched
+                                                         if p.parent == gpu_check.RESULTS)
+    if step == "bench":
+        [record] = tmp_path.glob("*_cpu_67px.json")
+        assert json.loads(record.read_text())["limit"] == 128
+        assert "target >= 50,000" in out  # shown, not enforced, in a dry run
