@@ -1,7 +1,12 @@
-"""Benchmark: the source notebook's input pipeline and training loop against the library's.
+"""Benchmark: the naive version's input pipeline and training loop against the library's.
 
-Everything runs in one process, on one device, on the same data and image size, so the
-ratios compare like with like. `python -m alexnet_lib bench` prints a table and writes JSON.
+The naive version is chapter 6's first attempt: batch size 1, a per-image PIL `Resize` and
+`ToTensor` in a torchvision `DataLoader`, and a loop that reads the loss back after every
+batch. Everything runs in one process, on one device, on the same data and image size, so
+the ratios compare like with like. `python -m alexnet_lib bench` prints a table and writes
+JSON. The JSON keys and the functions that measure the naive version keep their older names
+(`pipeline_source`, `train_source_batch1`, `source_data_loader` ...): the recorded files and
+the chapter's self-checks read them.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import datetime as dt
 import json
 import platform
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +26,7 @@ from torchvision.transforms import Compose, Resize, ToTensor
 
 from .data import load_fashion_mnist, resolve_data_root
 from .devices import resolve_device, set_seed
+from .log import check_lang
 from .models import AlexNet
 from .summary import layer_summary
 from .train import train
@@ -34,7 +41,7 @@ def _sync(device: torch.device) -> None:
 
 
 def source_data_loader(batch_size: int, resize: int, root: Path) -> torch.utils.data.DataLoader:
-    """The source notebook's pipeline: PIL Resize + ToTensor per image, no worker processes."""
+    """The naive version's pipeline: PIL Resize + ToTensor per image, no worker processes."""
     transform = Compose([Resize(size=resize), ToTensor()])
     dataset = FashionMNIST(str(root), train=True, download=False, transform=transform)
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True,
@@ -42,7 +49,7 @@ def source_data_loader(batch_size: int, resize: int, root: Path) -> torch.utils.
 
 
 def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: int) -> float:
-    """The source notebook's inner loop, step for step (`.cpu().item()` after every batch).
+    """The naive version's inner loop, step for step (`.cpu().item()` after every batch).
 
     Returns training images per second over `num_steps` batches (after one warm-up batch).
     """
@@ -58,7 +65,7 @@ def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: 
         X, y = next(batches)
         X, y = X.to(device), y.to(device)
         y_hat = net(X)
-        l = loss(y_hat, y)  # noqa: E741 (the source notebook's name)
+        l = loss(y_hat, y)  # noqa: E741 (d2l's name for it)
         optimizer.zero_grad()
         l.backward()
         optimizer.step()
@@ -208,7 +215,7 @@ def run_benchmark(
     results["pipeline_source"] = pipeline_images_per_sec(source_loader, device, steps * 2)
     results["pipeline_library"] = pipeline_images_per_sec(train_iter, device, steps * 2)
 
-    # 2. training: the source loop at batch 1 and at batch_size, the library at batch_size
+    # 2. training: the naive loop at batch 1 and at batch_size, the library at batch_size
     torch.manual_seed(0)
     for source_batch in (1, batch_size):
         net = AlexNet(image_size=image_size).to(device)
@@ -250,48 +257,102 @@ def run_benchmark(
     return results
 
 
-def format_table(r: dict[str, Any]) -> str:
-    """The results as a table a reader can check against the targets."""
+TABLE_TEXT = {
+    "en": {
+        "device": "device: {device}, torch {torch}, {date}, image {size} px, {gflop:.2f} GFLOP "
+                  "per training image",
+        "measure": "measure", "speed": "images/s", "ratio": "ratio",
+        "input_naive": "input: naive version (PIL Resize + ToTensor, 0 workers)",
+        "input_library": "input: library (batched, on the device)",
+        "train_naive": "train: naive version, batch {batch}",
+        "train_library": "train: alexnet_lib.train, batch {batch} ({precision})",
+        "compiled": "  ... compiled, mode {mode}",
+        "fastest": "  fastest vs the naive version at batch {batch}",
+        "achieved": "achieved {achieved:,.1f} GFLOP/s = {share:.0%} of the measured {format} "
+                    "matmul peak ({peak:,.1f} GFLOP/s)",
+        "full_run": "full run: {epochs} epochs + evaluation in {seconds:.1f} s wall, test "
+                    "accuracy {acc:.3f} ({precision}, compile {compile})",
+        "precision_check": "precision check, {epochs} epoch(s), seeds 0 and 1: test accuracy "
+                           "{accuracies}",
+    },
+    "zh": {
+        "device": "设备：{device}，torch {torch}，{date}，图像 {size} 像素，每张训练图像 "
+                  "{gflop:.2f} GFLOP",
+        "measure": "测量项", "speed": "图像/秒", "ratio": "倍数",
+        "input_naive": "输入：朴素版本（逐张 PIL Resize + ToTensor，0 个工作进程）",
+        "input_library": "输入：本库（整批处理，数据在计算设备上）",
+        "train_naive": "训练：朴素版本，批量 {batch}",
+        "train_library": "训练：alexnet_lib.train，批量 {batch}（{precision}）",
+        "compiled": "  ……编译后，模式 {mode}",
+        "fastest": "  最快的一种与批量 {batch} 的朴素版本相比",
+        "achieved": "实际达到 {achieved:,.1f} GFLOP/s，是实测 {format} 矩阵乘法峰值"
+                    "（{peak:,.1f} GFLOP/s）的 {share:.0%}",
+        "full_run": "完整训练：{epochs} 个迭代周期加评估，共 {seconds:.1f} 秒，测试准确率 "
+                    "{acc:.3f}（{precision}，编译模式 {compile}）",
+        "precision_check": "数值精度检查，{epochs} 个迭代周期，种子 0 和 1：测试准确率 "
+                           "{accuracies}",
+    },
+}  # fmt: skip
+"""The table's words in each language; the numbers and their layout are shared."""
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
+
+
+def format_table(r: dict[str, Any], lang: str = "en") -> str:
+    """The results as a table a reader can check against the targets, in English or Chinese."""
+    check_lang(lang)
+    text = TABLE_TEXT[lang]
     batch, precision = r["batch_size"], r["train_library_precision"]
     peak_key = "peak_bf16_flops" if precision == "bf16" else "peak_fp32_flops"
-    source_same_batch = r[f"train_source_batch{batch}"]
+    naive_same_batch = r[f"train_source_batch{batch}"]
     compiled = r.get("train_library_compiled", {})
     library = max([r["train_library"], *compiled.values()])
     measures = [
-        ("input: source (PIL Resize + ToTensor, 0 workers)", r["pipeline_source"], None),
-        ("input: library (batched, on the device)", r["pipeline_library"],
+        (text["input_naive"], r["pipeline_source"], None),
+        (text["input_library"], r["pipeline_library"],
          r["pipeline_library"] / r["pipeline_source"]),
-        ("train: source loop, batch 1", r["train_source_batch1"], None),
-        (f"train: source loop, batch {batch}", source_same_batch, None),
-        (f"train: alexnet_lib.train, batch {batch} ({precision})", r["train_library"], None),
-        *[(f"  ... compiled, mode {mode}", speed, None) for mode, speed in compiled.items()],
-        (f"  fastest vs the source loop at batch {batch}", None, library / source_same_batch),
-        ("  fastest vs the source loop at batch 1", None, library / r["train_source_batch1"]),
+        (text["train_naive"].format(batch=1), r["train_source_batch1"], None),
+        (text["train_naive"].format(batch=batch), naive_same_batch, None),
+        (text["train_library"].format(batch=batch, precision=precision), r["train_library"],
+         None),
+        *[(text["compiled"].format(mode=mode), speed, None) for mode, speed in compiled.items()],
+        (text["fastest"].format(batch=batch), None, library / naive_same_batch),
+        (text["fastest"].format(batch=1), None, library / r["train_source_batch1"]),
     ]
     rows = [
-        f"device: {r['device']}, torch {r['torch']}, {r['date']}, image {r['image_size']} px, "
-        f"{r['train_flops_per_image'] / 1e9:.2f} GFLOP per training image",
-        f"{'measure':<52}{'images/s':>12}{'ratio':>9}",
+        text["device"].format(device=r["device"], torch=r["torch"], date=r["date"],
+                              size=r["image_size"], gflop=r["train_flops_per_image"] / 1e9),
+        _left(text["measure"], 60) + _right(text["speed"], 12) + _right(text["ratio"], 9),
     ]
     for label, value, ratio in measures:
         value_text = f"{value:,.1f}" if value is not None else ""
         ratio_text = f"{ratio:.1f}x" if ratio is not None else ""
-        rows.append(f"{label:<52}{value_text:>12}{ratio_text:>9}")
-    rows.append(
-        f"achieved {r['achieved_flops'] / 1e9:,.1f} GFLOP/s = "
-        f"{r['achieved_flops'] / r[peak_key]:.0%} of the measured {peak_key.split('_')[1]} "
-        f"matmul peak ({r[peak_key] / 1e9:,.1f} GFLOP/s)"
-    )
+        rows.append(_left(label, 60) + _right(value_text, 12) + _right(ratio_text, 9))
+    rows.append(text["achieved"].format(
+        achieved=r["achieved_flops"] / 1e9, share=r["achieved_flops"] / r[peak_key],
+        format=peak_key.split("_")[1], peak=r[peak_key] / 1e9))
     if "full_run" in r:
         full = r["full_run"]
-        rows.append(f"full run: {full['epochs']} epochs + evaluation in "
-                    f"{full['wall_seconds']:.1f} s wall, test accuracy {full['test_acc']:.3f} "
-                    f"({full['precision']}, compile {full.get('compile', 'off')})")
+        rows.append(text["full_run"].format(
+            epochs=full["epochs"], seconds=full["wall_seconds"], acc=full["test_acc"],
+            precision=full["precision"], compile=full.get("compile", "off")))
     if "precision_check" in r:
         check = r["precision_check"]
-        rows.append(f"precision check, {check['epochs']} epoch(s), seeds 0 and 1: test accuracy "
-                    + ", ".join(f"{name} {' / '.join(f'{acc:.3f}' for acc in check[name])}"
-                                for name in ("fp32", "bf16")))
+        accuracies = ", ".join(f"{name} {' / '.join(f'{acc:.3f}' for acc in check[name])}"
+                               for name in ("fp32", "bf16"))
+        rows.append(text["precision_check"].format(epochs=check["epochs"],
+                                                   accuracies=accuracies))
     return "\n".join(rows)
 
 

@@ -208,10 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser(
         "bench",
-        help="measure the source notebook's pipeline and loop against the library's",
+        help="measure the naive version's pipeline and loop against the library's",
         description="Benchmark, in one process on one device: input-pipeline images/s (the "
-        "source notebook's PIL Resize + ToTensor DataLoader vs the library's loader), "
-        "training images/s (the source loop at batch 1 and at --batch-size vs "
+        "naive version's PIL Resize + ToTensor DataLoader vs the library's loader), "
+        "training images/s (the naive version's loop at batch 1 and at --batch-size vs "
         "alexnet_lib.train, eager and compiled), achieved FLOP/s against a measured matmul "
         "peak, and on a GPU a full run and a bf16-vs-fp32 accuracy check. Prints a table "
         "and writes a JSON file into --out.",

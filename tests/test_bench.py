@@ -1,4 +1,5 @@
 import json
+import re
 
 import torch
 
@@ -24,7 +25,8 @@ def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, c
     assert "full_run" not in results and "precision_check" not in results
     assert results["command"].endswith("--out " + str(tmp_path))
     table = capsys.readouterr().out
-    assert "source loop, batch 1" in table and "of the measured fp32 matmul peak" in table
+    assert "naive version, batch 1" in table and "of the measured fp32 matmul peak" in table
+    assert "source" not in table  # the naive version, by the name the book gives it
 
 
 def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeypatch, capsys):
@@ -90,3 +92,14 @@ def test_the_timed_epoch_ends_with_a_partial_batch(tiny_root, monkeypatch):
                                                     precision="fp32")
     assert speed > 0 and precision == "fp32"
     assert epochs == [(2 * 8 + 6, 3)]  # two full batches and one of 6, as 468 x 128 + 96
+
+
+def test_the_table_speaks_chinese_with_the_same_numbers():
+    record = bench.recorded_results()[0]
+    en, zh = bench.format_table(record), bench.format_table(record, lang="zh")
+    assert "训练：朴素版本，批量 1" in zh and "朴素版本" in zh and "source" not in zh
+    numbers = re.compile(r"\d[\d,.]*\d|\d")
+    assert sorted(numbers.findall(en)) == sorted(numbers.findall(zh))
+    # Columns line up in both: a Chinese character takes two columns in a terminal.
+    widths = {bench._width(row) for row in zh.splitlines()[1:-1]}
+    assert widths == {81}, widths

@@ -1,4 +1,4 @@
-"""Chapter 6 (training AlexNet): a learner's confusion matrix, and the source run's hours."""
+"""Chapter 6 (training AlexNet): a learner's confusion matrix, and the naive version's hours."""
 
 from __future__ import annotations
 
@@ -34,12 +34,14 @@ MESSAGES = {
                        "{hours:.1f} hours ({record}).",
         "hours_seconds": "That is the time in seconds: divide by 3,600 for hours.",
         "hours_minutes": "That is the time in minutes: divide by 60 for hours.",
-        "hours_batch": "That uses the speed at a larger batch; the source used batch_size=1.",
-        "hours_library": "That uses the library's speed, not the source loop's at batch 1.",
+        "hours_batch": "That uses the speed at a larger batch; the naive version used "
+                       "batch_size=1.",
+        "hours_library": "That uses the library's speed, not the naive version's at batch 1.",
         "hours_test": "Count the {n:,} training images only, without the test pass.",
-        "hours_one_epoch": "That is one epoch; the source notebook asked for num_epochs={epochs}.",
-        "hours_size": "That uses the speed at another image size; the source used {size} px.",
-        "hours_generic": "Start from the speed of the source loop at batch 1 in the record; "
+        "hours_one_epoch": "That is one epoch; the naive version asked for num_epochs={epochs}.",
+        "hours_size": "That uses the speed at another image size; the naive version used "
+                      "{size} px.",
+        "hours_generic": "Start from the speed of the naive version at batch 1 in the record; "
                          "within 5% counts as right.",
     },
     "zh": {
@@ -61,12 +63,12 @@ MESSAGES = {
                        "{hours:.1f} 小时（{record}）。",
         "hours_seconds": "这是以秒为单位的时间：除以 3,600 才是小时。",
         "hours_minutes": "这是以分钟为单位的时间：除以 60 才是小时。",
-        "hours_batch": "这用的是更大批量时的速度；原来用的是 batch_size=1。",
-        "hours_library": "这用的是本库的速度，而不是原训练循环在批量 1 时的速度。",
+        "hours_batch": "这用的是更大批量时的速度；朴素版本用的是 batch_size=1。",
+        "hours_library": "这用的是本库的速度，而不是朴素版本在批量 1 时的速度。",
         "hours_test": "只算 {n:,} 张训练图像，不包括测试。",
-        "hours_one_epoch": "这只是一个迭代周期；原来设的是 num_epochs={epochs}。",
-        "hours_size": "这用的是另一种图像尺寸下的速度；原来用的是 {size} 像素。",
-        "hours_generic": "从记录中原训练循环在批量 1 时的速度出发；相差不超过 5% 都算对。",
+        "hours_one_epoch": "这只是一个迭代周期；朴素版本设的是 num_epochs={epochs}。",
+        "hours_size": "这用的是另一种图像尺寸下的速度；朴素版本用的是 {size} 像素。",
+        "hours_generic": "从记录中朴素版本在批量 1 时的速度出发；相差不超过 5% 都算对。",
     },
 }  # fmt: skip
 
@@ -112,8 +114,8 @@ def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
 
 def check_run_hours(answer: object, record: dict, lang: str = "en", epochs: int = 5,
                     train_images: int = 60_000) -> bool:
-    """Check the hours the source notebook's run (batch 1, `epochs` epochs, training only)
-    needs at the speed of the source loop at batch 1 in `record`, a benchmark record from
+    """Check the hours the naive version's run (batch 1, `epochs` epochs, training only)
+    needs at the speed of its loop at batch 1 in `record`, a benchmark record from
     `alexnet_lib.bench.recorded_results()`, or in any recorded run the chapter shows with the
     same device and image size, exact or as printed (one decimal). Passes within 5%."""
     targets, mistakes = [], []
