@@ -1,9 +1,21 @@
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
-from toy_models import FixedLogits, ToyNet
+from toy_models import FixedLogits, ToyNet, make_nan, raise_out_of_memory
 
-from alexnet_lib import AlexNet, History, evaluate_accuracy, load_fashion_mnist, set_seed, train
+from alexnet_lib import (
+    AlexNet,
+    History,
+    NonFiniteLossError,
+    OutOfMemoryError,
+    devices,
+    evaluate_accuracy,
+    load_fashion_mnist,
+    set_seed,
+    train,
+)
 from alexnet_lib.quick import QUICK_EPOCHS, QUICK_TEST_EXAMPLES, QUICK_TRAIN_EXAMPLES
 
 
@@ -99,3 +111,33 @@ def test_same_seed_same_run_on_cpu(tiny_root):
         results.append((history.train_loss, [p.detach().clone() for p in net.parameters()]))
     assert results[0][0] == results[1][0]
     assert all(torch.equal(a, b) for a, b in zip(results[0][1], results[1][1], strict=True))
+
+
+def test_out_of_memory_is_also_torchs_out_of_memory_error(tiny_root):
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    with pytest.raises(torch.OutOfMemoryError) as info:  # what code written for torch catches
+        train(ToyNet(fail_at=2, failure=raise_out_of_memory), train_iter, test_iter, 1,
+              device="cpu", progress=False, precision="fp32")
+    assert isinstance(info.value, OutOfMemoryError) and "batch size" in str(info.value)
+
+
+@pytest.mark.parametrize("benchmark", [True, False])
+def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, benchmark):
+    root, _ = tiny_root
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", benchmark)
+    train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
+    seen = []
+
+    def as_on_a_gpu(device):  # turn autotuning on as train does on a CUDA device
+        seen.append(device)
+        return devices.cudnn_autotuning(torch.device("cuda", 0))
+
+    monkeypatch.setattr(train_module, "cudnn_autotuning", as_on_a_gpu)
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    net = ToyNet(fail_at=2, failure=make_nan)
+    net.register_forward_pre_hook(lambda *args: seen.append(torch.backends.cudnn.benchmark))
+    with pytest.raises(NonFiniteLossError):
+        train(net, train_iter, test_iter, 1, device="cpu", progress=False, precision="fp32")
+    assert seen[0] == torch.device("cpu") and seen[1] is True  # on during training
+    assert torch.backends.cudnn.benchmark is benchmark  # as before, even after an error
