@@ -46,11 +46,14 @@ def _os_error(err: BaseException) -> OSError | None:
     return None
 
 
-def _file_mode() -> int:
-    """The permissions a plain open() would give a new file (temporary files get 0o600)."""
-    umask = os.umask(0)
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it is to set it: done once, at import
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+FILE_MODE = 0o666 & ~_read_umask()
+"""The permissions a plain open() gives a new file (temporary files get 0o600)."""
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
@@ -65,7 +68,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]
         temporary = Path(f.name)
         try:
             if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), _file_mode())
+                os.fchmod(f.fileno(), FILE_MODE)
             write(f)
             f.flush()
             os.fsync(f.fileno())

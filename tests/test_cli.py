@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
@@ -94,6 +95,8 @@ def test_sigterm_to_the_command_saves_and_exits_143(tiny_root, tmp_path):
     command[command.index("--epochs") + 1] = "1000"
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    watchdog = threading.Timer(300, process.kill)  # never hang the test suite
+    watchdog.start()
     try:
         for line in process.stdout:  # handlers are in place once an epoch has ended
             if line.startswith("epoch 1/1000"):
@@ -101,6 +104,7 @@ def test_sigterm_to_the_command_saves_and_exits_143(tiny_root, tmp_path):
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=120)
     finally:
+        watchdog.cancel()
         process.kill()
     assert process.returncode == 143, stderr[-2000:]
     assert "SIGTERM: stopping after this batch" in stdout and "Traceback" not in stderr
