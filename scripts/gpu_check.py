@@ -87,6 +87,12 @@ def cannot_start(dry_run: bool) -> str | None:
     return None
 
 
+def earlier_chapter6_checkpoints(root: Path = ROOT) -> list[Path]:
+    """Checkpoints an earlier full run of chapter 6 left: the chapter would resume them and
+    store a resumed run's outputs instead of a fresh one's."""
+    return sorted(root.glob("book/*/runs/alexnet_224px.pt"))
+
+
 def run_step(name: str, command: list[str], env: dict[str, str]) -> tuple[bool, float]:
     """Run one step, its output streaming through; (succeeded, seconds)."""
     print(f"\n=== {name}: {' '.join(command)}", flush=True)
@@ -141,7 +147,13 @@ def main(argv: list[str] | None = None) -> int:
 
     summary, all_ok = [], True
     for name in (step for step in STEPS if step in args.steps):  # always in this order
-        ok, seconds = run_step(name, *commands[name])
+        earlier = earlier_chapter6_checkpoints() if name == "chapter6" else []
+        if earlier and not args.dry_run:
+            print(f"\n=== {name}: not run: {', '.join(map(str, earlier))} would be resumed; "
+                  "move it away for a fresh run", flush=True)
+            ok, seconds = False, 0.0
+        else:
+            ok, seconds = run_step(name, *commands[name])
         all_ok &= ok
         summary.append(f"{name:10}{'done' if ok else 'FAILED':>8}{seconds:>9.0f} s")
 

@@ -69,3 +69,12 @@ def test_dry_run_of_each_step_on_the_cpu_stores_nothing(step, real_data_root, tm
         [record] = tmp_path.glob("*_cpu_67px.json")
         assert json.loads(record.read_text())["limit"] == 128
         assert "target >= 50,000" in out  # shown, not enforced, in a dry run
+
+
+def test_an_earlier_chapter_6_checkpoint_is_found(tmp_path):
+    assert gpu_check.earlier_chapter6_checkpoints(tmp_path) == []
+    (tmp_path / "book" / "zh" / "runs").mkdir(parents=True)
+    (tmp_path / "book" / "zh" / "runs" / "alexnet_67px.pt").touch()  # the CPU's run: no matter
+    checkpoint = tmp_path / "book" / "zh" / "runs" / "alexnet_224px.pt"
+    checkpoint.touch()
+    assert gpu_check.earlier_chapter6_checkpoints(tmp_path) == [checkpoint]
