@@ -96,7 +96,8 @@ def _variants(base: Recipe, **changes: dict[str, Any]) -> dict[str, Recipe]:
 
 
 # Chapter 4: few images, many epochs, so that AlexNet overfits without dropout.
-_DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.0005, eval_train_acc=True)
+_DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.001, lr_schedule="warmup-linear",
+                       eval_train_acc=True)
 # Chapter 5: the same regime, dropout on, one augmentation at a time.
 _AUGMENT_BASE = _DROPOUT_BASE
 # Chapter 7: the fast track's size and data, one of AlexNet's ideas changed at a time.
