@@ -31,6 +31,7 @@ from .models import (
 )
 from .plots import (
     plot_confusion_matrix,
+    plot_experiment_curves,
     plot_history,
     show_filters,
     show_images,
@@ -69,6 +70,7 @@ __all__ = [
     "load_checkpoint",
     "load_fashion_mnist",
     "plot_confusion_matrix",
+    "plot_experiment_curves",
     "plot_history",
     "predict",
     "quick_mode",

@@ -19,7 +19,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -404,5 +404,30 @@ class ExperimentResult:
                 f"run_experiment({self.experiment.name!r}, rerun=True) trains them again.")
 
 
-def recipe_fields() -> list[str]:
-    return [f.name for f in fields(Recipe)]
+def compare_columns(columns: dict[str, ExperimentResult | None], labels: Sequence[str],
+                    names: dict[str, str] | None = None, baseline: str | None = None,
+                    lang: str = "en") -> str:
+    """A row per variant, a column per experiment (e.g. 67 px and 224 px): test accuracy mean
+    ± sd over the seeds, and the difference from `baseline` in percentage points. A column
+    without a record, or a row it lacks, reads "not run yet"."""
+    missing = "not run yet" if lang == "en" else "尚未运行"
+    change = "vs baseline" if lang == "en" else "与基线之差"
+    names = names or {}
+    width = max(len(names.get(label, label)) for label in labels) + 2
+    header = f"{'':<{width}}"
+    for title in columns:
+        header += f"{title:>18}" + (f"{change:>14}" if baseline else "")
+    rows = [header]
+    for label in labels:
+        row = f"{names.get(label, label):<{width}}"
+        for result in columns.values():
+            if result is None or label not in result.labels:
+                row += f"{missing:>18}" + (f"{'':>14}" if baseline else "")
+                continue
+            mean, sd = result.summary(label)
+            row += f"{mean:.3f} ± {sd:.3f}".rjust(18)
+            if baseline:
+                delta = 100 * (mean - result.summary(baseline)[0])
+                row += ("" if label == baseline else f"{delta:+.1f}").rjust(14)
+        rows.append(row)
+    return "\n".join(rows)

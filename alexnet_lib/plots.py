@@ -20,11 +20,13 @@ CJK_FONTS = (
 
 _LABELS = {
     "en": {"epoch": "epoch", "train_loss": "train loss", "train_acc": "train acc",
-           "test_acc": "test acc", "title": "Training progress", "value": "loss / accuracy",
-           "true": "true class", "predicted": "predicted class"},
-    "zh": {"epoch": "迭代周期 (epoch)", "train_loss": "训练损失", "train_acc": "训练准确率",
-           "test_acc": "测试准确率", "title": "训练过程", "value": "损失 / 准确率",
-           "true": "真实类别", "predicted": "预测类别"},
+           "test_acc": "test acc", "val_acc": "validation acc", "title": "Training progress",
+           "value": "loss / accuracy", "true": "true class", "predicted": "predicted class",
+           "accuracy": "accuracy"},
+    "zh": {"epoch": "迭代周期（epoch）", "train_loss": "训练损失", "train_acc": "训练准确率",
+           "test_acc": "测试准确率", "val_acc": "验证准确率", "title": "训练过程",
+           "value": "损失 / 准确率", "true": "真实类别", "predicted": "预测类别",
+           "accuracy": "准确率"},
 }  # fmt: skip
 
 
@@ -119,12 +121,40 @@ def plot_history(history, ax=None, lang: str = "en"):
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     epochs = [record.epoch for record in history.epochs]
-    for column, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
-        ax.plot(epochs, history.column(column), style, marker="o", label=text[column])
+    for column, style in (("train_loss", "-"), ("train_acc", "--"), ("val_acc", ":"),
+                          ("test_acc", "-.")):
+        values = history.column(column)
+        if any(value is not None for value in values):  # a run may have no val or test set
+            ax.plot(epochs, values, style, marker="o", label=text[column])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_xlabel(text["epoch"])
     ax.set_ylabel(text["value"])
     ax.set_title(text["title"])
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_experiment_curves(result, labels: Sequence[str], names: dict[str, str] | None = None,
+                           metric: str = "val_acc", ax=None, lang: str = "en"):
+    """One line per variant of an experiment: the mean over seeds of a per-epoch metric, with a
+    band of plus and minus one standard deviation."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    use_language(lang)
+    text = _LABELS[lang]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.8))
+    for label in labels:
+        epochs, means, sds = result.curve(label, metric)
+        line, = ax.plot(epochs, means, label=(names or {}).get(label, label))
+        ax.fill_between(epochs, [m - s for m, s in zip(means, sds, strict=True)],
+                        [m + s for m, s in zip(means, sds, strict=True)],
+                        color=line.get_color(), alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(text["epoch"])
+    ax.set_ylabel(text.get(metric, metric))
     ax.grid(alpha=0.3)
     ax.legend()
     return ax

@@ -7,7 +7,7 @@ import pytest
 
 from alexnet_lib import cli, experiments
 from alexnet_lib.activation_race import FourLayerCNN, Race, race_run, time_to_target
-from alexnet_lib.experiments import Experiment, Recipe, mean_sd, run_experiment
+from alexnet_lib.experiments import Experiment, Recipe, compare_columns, mean_sd, run_experiment
 
 TINY = Recipe(epochs=2, image_size=67, batch_size=8, train_examples=16, validation=8,
               eval_train_acc=True)
@@ -166,3 +166,30 @@ def test_four_layer_cnn(activation):
     net = FourLayerCNN(activation)
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for m in net.modules()) == 4
+
+
+def test_compare_columns_marks_what_has_not_run(tiny_root, tmp_path, tiny_experiment):
+    root, _ = tiny_root
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu", variants=["p=0"])
+    table = compare_columns({"67 px": result, "224 px": None}, ["p=0", "p=0.5"],
+                            names={"p=0": "plain"}, baseline="p=0")
+    lines = table.splitlines()
+    assert "67 px" in lines[0] and "224 px" in lines[0] and "vs baseline" in lines[0]
+    mean, sd = result.summary("p=0")
+    assert lines[1].startswith("plain") and f"{mean:.3f} ± {sd:.3f}" in lines[1]
+    assert lines[1].count("not run yet") == 1  # the 224 px column
+    assert lines[2].count("not run yet") == 2  # p=0.5 ran in neither
+    assert "尚未运行" in compare_columns({"67": None}, ["p=0"], lang="zh")
+
+
+def test_experiment_curves_plot(tiny_root, tmp_path, tiny_experiment):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from alexnet_lib import plot_experiment_curves
+
+    root, _ = tiny_root
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    ax = plot_experiment_curves(result, ["p=0", "p=0.5"], names={"p=0": "plain"}, lang="zh")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain", "p=0.5"]
+    assert ax.get_ylabel() == "验证准确率" and len(ax.collections) == 2  # one band each
