@@ -234,11 +234,13 @@ EXERCISE_START = {"en": re.compile(r"^\*\*Exercise \d+\*\*"),
 
 
 def exercises_section(nb, lang: str) -> list:
-    """The cells after the `## Exercises` heading (## 练习)."""
+    """The cells of the `## Exercises` section (## 练习); the heading's cell without the heading
+    comes first, since it may hold the first exercise."""
     title = {"en": "## Exercises", "zh": "## 练习"}[lang]
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith(title):
-            return nb.cells[i + 1:]
+            rest = cell.source.lstrip()[len(title):].strip()
+            return [nbformat.v4.new_markdown_cell(rest), *nb.cells[i + 1:]]
     return []
 
 
@@ -260,6 +262,8 @@ def test_every_solution_is_closed_in_every_front_end(path):
         if cell.cell_type != "markdown":
             continue
         text = cell.source.strip()
+        if not text:
+            continue
         if EXERCISE_START[lang].match(text):
             assert waiting is None, f"{path.name}: {waiting[:40]!r} has no solution cell"
             assert "<details>" not in text, f"{path.name}: a solution inside {text[:40]!r}"
