@@ -90,6 +90,12 @@ class Experiment:
         return {"variants": {label: asdict(r) for label, r in self.variants.items()},
                 "seeds": list(self.seeds)}
 
+    def changes(self, label: str, baseline: str | None = None) -> dict[str, Any]:
+        """The settings in which variant `label` differs from `baseline` (default: the first)."""
+        base = asdict(self.variants[baseline or next(iter(self.variants))])
+        return {key: value for key, value in asdict(self.variants[label]).items()
+                if base[key] != value}
+
 
 def _variants(base: Recipe, **changes: dict[str, Any]) -> dict[str, Recipe]:
     return {label: replace(base, **change) for label, change in changes.items()}
@@ -341,6 +347,17 @@ class ExperimentResult:
 
     def summary(self, label: str, metric: str = "test_acc") -> tuple[float, float]:
         return mean_sd(self.final(label, metric))
+
+    def differences(self, label: str, baseline: str, metric: str = "test_acc") -> list[float]:
+        """Per seed, `label`'s metric minus `baseline`'s from the same seed: runs with one seed
+        share the data order and the validation split, so pairing removes that part of the
+        spread."""
+        def by_seed(lab: str) -> dict[int, float]:
+            runs = [run for run in self.record["runs"] if run["variant"] == lab]
+            return dict(zip((run["seed"] for run in runs), self.final(lab, metric), strict=True))
+
+        mine, base = by_seed(label), by_seed(baseline)
+        return [mine[seed] - base[seed] for seed in sorted(mine.keys() & base.keys())]
 
     def curve(self, label: str, metric: str = "val_acc") -> tuple[list[int], list[float],
                                                                    list[float]]:

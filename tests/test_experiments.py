@@ -193,3 +193,13 @@ def test_experiment_curves_plot(tiny_root, tmp_path, tiny_experiment):
     ax = plot_experiment_curves(result, ["p=0", "p=0.5"], names={"p=0": "plain"}, lang="zh")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain", "p=0.5"]
     assert ax.get_ylabel() == "验证准确率" and len(ax.collections) == 2  # one band each
+
+
+def test_changes_and_paired_differences(tiny_root, tmp_path, tiny_experiment):
+    assert tiny_experiment.changes("p=0.5", "p=0") == {"dropout": 0.5}
+    assert tiny_experiment.changes("p=0") == {}
+    root, _ = tiny_root
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    a, b = result.final("p=0.5"), result.final("p=0")
+    assert result.differences("p=0.5", "p=0") == pytest.approx([x - y for x, y in zip(a, b,
+                                                                                     strict=True)])
