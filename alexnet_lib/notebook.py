@@ -34,7 +34,7 @@ _MESSAGES = {
         "gpu": "Device: {device} ({name}).",
         "cpu": "Device: CPU. Small nets train in minutes; a 224-px AlexNet takes hours.",
         "colab_gpu": "  For a GPU on Colab: Runtime ▸ Change runtime type ▸ T4 GPU, then rerun.",
-        "fast_track": "  Or use smaller images (the CPU fast track), or `%env ALEXNET_QUICK=1`.",
+        "fast_track": "  Without a GPU, chapter 6 trains at 67 px: the CPU fast track.",
         "quick": "[quick mode] ALEXNET_QUICK=1: at most {examples} training images and "
                  "{epochs} epochs.",
     },
@@ -42,10 +42,10 @@ _MESSAGES = {
         "gpu": "设备：{device}（{name}）。",
         "cpu": "设备：CPU。小网络几分钟就能训练完；224 像素的 AlexNet 要几个小时。",
         "colab_gpu": "  在 Colab 上换用 GPU：代码执行程序 ▸ 更改运行时类型 ▸ T4 GPU，再重新运行。",
-        "fast_track": "  也可改用小尺寸图像（CPU 快速通道），或运行 `%env ALEXNET_QUICK=1`。",
+        "fast_track": "  没有 GPU 时，第 6 章以 67 像素训练：CPU 快速通道。",
         "quick": "[快速模式] ALEXNET_QUICK=1：最多 {examples} 张训练图像、{epochs} 个迭代周期。",
         "no_font": "没有找到中文字体，图中的汉字会显示成方框。\n"
-                   "  在 Colab 上可运行 `!apt-get -qq install fonts-noto-cjk`，再重新运行本单元。",
+                   "  在 Colab 上可运行 `!apt-get -qq install fonts-noto-cjk`，再重新运行本单元格。",
     },
 }  # fmt: skip
 

@@ -51,7 +51,7 @@ MESSAGES = {
         "dropout_right": "你的丢弃法把比例为 p 的元素置零，每个样本各自抽取，其余元素乘以 1/(1-p)，"
                          "因此均值保持为 1。\n{cases}",
         "dropout_stats": "p={p}：置零 {zeroed:.3f}，保留的元素 {survivors}，均值 {mean:.3f}",
-        "dropout_case": "在形状为 {shape} 的全 1 小批量上，p={p}：置零的比例为 {zeroed:.3f}"
+        "dropout_case": "在形状为 {shape} 的全 1 批量上，p={p}：置零的比例为 {zeroed:.3f}"
                         "（应约为 {p}），保留的元素 {survivors}，均值为 {mean:.3f}（应为 1）。",
         "dropout_call": "调用方式是 fn(X, p)，应返回与 X 形状相同的张量。",
         "dropout_shape": "丢弃法不改变形状：每个元素各抽一次随机数。",
