@@ -1,6 +1,6 @@
 """Fashion-MNIST kept whole on the training device, served in resized (and augmented) batches.
 
-The source notebook resized every image with PIL, one at a time, inside the training loop.
+The naive version resizes every image with PIL, one at a time, inside the training loop.
 Here the 70,000 uint8 images live in one tensor on the device, and each batch is gathered,
 converted and resized there in a single call: no per-image Python work at all.
 """

@@ -202,11 +202,35 @@ def _first(data_iter, n: int, augment: bool = True):
         augment=data_iter.augment if augment else None, device=data_iter.device)
 
 
-def _machine() -> dict[str, Any]:
+def _machine(device: torch.device) -> dict[str, Any]:
     from .bench import _cpu_name
 
-    return {"device_name": f"CPU ({_cpu_name()})", "threads": torch.get_num_threads(),
+    name = (torch.cuda.get_device_name(device) if device.type == "cuda"
+            else f"CPU ({_cpu_name()})" if device.type == "cpu" else device.type.upper())
+    return {"device": str(device), "device_name": name, "threads": torch.get_num_threads(),
             "torch": str(torch.__version__), "python": platform.python_version()}
+
+
+def where(record: dict[str, Any]) -> str:
+    """The machine and date of a record, for the line printed beside its results."""
+    return (f"{record.get('device_name', '?')}, {record.get('threads', '?')} threads, torch "
+            f"{record.get('torch', '?')}, {record.get('finished', record.get('started', ''))[:10]}")
+
+
+def read_message(runs: int, file: str, record: dict[str, Any], call: str, lang: str) -> str:
+    if lang == "zh":
+        return (f"从 {file} 读取了 {runs} 次记录下来的训练（{record.get('device_name')}，torch "
+                f"{record.get('torch')}）；{call} 会重新训练。")
+    return (f"Read {runs} recorded runs from {file} ({record.get('device_name')}, torch "
+            f"{record.get('torch')}); {call} trains them again.")
+
+
+def quick_message(name: str, lang: str) -> str:
+    if lang == "zh":
+        return (f"[快速模式] ALEXNET_QUICK=1：实验 {name} 在极小的数据上训练；"
+                "书中的数字来自记录下来的完整运行。")
+    return (f"[quick mode] ALEXNET_QUICK=1: training experiment {name!r} on the tiny data set; "
+            "the book's figures come from the recorded full run.")
 
 
 def run_experiment(
@@ -218,6 +242,7 @@ def run_experiment(
     device: str | torch.device | None = None,
     root: str | os.PathLike | None = None,
     variants: Sequence[str] | None = None,
+    lang: str = "en",
 ) -> ExperimentResult:
     """The results of experiment `name`: read from its record, or trained.
 
@@ -235,16 +260,16 @@ def run_experiment(
     if not (rerun or quick_mode()) and out is None:
         result = _load_matching(shipped, experiment)
         if result is not None and result.complete(labels, seeds):
-            print(result.source_line())
+            print(read_message(len(result.record["runs"]), shipped.name, result.record,
+                               f"run_experiment({name!r}, rerun=True)", lang))
             return result
     if quick_mode():
-        print(f"[quick mode] ALEXNET_QUICK=1: training experiment {name!r} on the tiny data "
-              "set; the book's figures come from the recorded full run.")
+        print(quick_message(name, lang))
     path = Path(out or "runs/experiments") / f"experiment_{name}.json"
     record = _load_record(path) if not quick_mode() else None
     if record is None or record["definition"] != experiment.definition():
         record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
-                  "definition": experiment.definition(), **_machine(),
+                  "definition": experiment.definition(), **_machine(resolve_device(device)),
                   "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
     done = {(run["variant"], run["seed"]) for run in record["runs"]}
     for label in labels:
@@ -405,20 +430,11 @@ class ExperimentResult:
         shared = ", ".join(f"{key}={value}" for key, value in base.items()
                            if key not in differing)
         seeds = sorted({seed for _, seed in self.histories})
-        where = (f"{self.record.get('device_name', '?')}, {self.record.get('threads', '?')} "
-                 f"threads, torch {self.record.get('torch', '?')}, "
-                 f"{self.record.get('finished', self.record.get('started', ''))[:10]}")
         if lang == "zh":
             return (f"实验 {self.experiment.name}：{shared}；种子 {seeds}；"
-                    f"完整测试集 10,000 张图像；{where}")
+                    f"完整测试集 10,000 张图像；{where(self.record)}")
         return (f"experiment {self.experiment.name}: {shared}; seeds {seeds}; the full "
-                f"10,000-image test set; {where}")
-
-    def source_line(self) -> str:
-        runs = len(self.record["runs"])
-        return (f"Read {runs} recorded runs from {Path(self.file).name} "
-                f"({self.record.get('device_name')}, torch {self.record.get('torch')}); "
-                f"run_experiment({self.experiment.name!r}, rerun=True) trains them again.")
+                f"10,000-image test set; {where(self.record)}")
 
 
 def compare_columns(columns: dict[str, ExperimentResult | None], labels: Sequence[str],

@@ -25,25 +25,29 @@ def epoch_label(epoch: int, lang: str) -> str:
 
 def start(settings: dict[str, Any], lang: str) -> str:
     s = settings
-    schedule = f" ({s['lr_schedule']})" if s["lr_schedule"] != "constant" else ""
     decay = f", weight decay {s['weight_decay']:g}" if s.get("weight_decay") else ""
     if lang == "zh":
+        schedule = {"constant": "", "warmup-linear": "（预热加线性衰减）",
+                    "plateau": "（验证准确率停滞时除以 10）"}[s["lr_schedule"]]
         text = (
             f"在 {s['device']} 上训练 {s['model']}（{s['precision']}）：{s['num_epochs']} 个迭代"
             f"周期，批量大小 {s['batch_size']}，训练图像 {s['train_examples']:,} 张"
             + (f"、验证图像 {s['val_examples']:,} 张" if s.get("val_examples") else "")
-            + f"、测试图像 {s['test_examples']:,} 张，尺寸 {s['image_shape']}，{s['optimizer']} "
+            + (f"、测试图像 {s['test_examples']:,} 张" if s.get("test_examples") else "")
+            + f"，尺寸 {s['image_shape']}，{s['optimizer']} "
             f"学习率 {s['lr']:g}{schedule}{decay.replace(', weight decay', '，权重衰减')}"
             + (f"，已编译（{s['compile']}）" if s["compile"] != "off" else "")
             + ("［快速模式］" if s["quick_mode"] else "")
             + (f"［{s['processes']} 个进程］" if s["processes"] > 1 else "")
         )
         return text
+    schedule = f" ({s['lr_schedule']})" if s["lr_schedule"] != "constant" else ""
     return (
         f"Training {s['model']} on {s['device']} ({s['precision']}): {s['num_epochs']} epochs, "
         f"batch size {s['batch_size']}, {s['train_examples']:,} training"
         + (f" / {s['val_examples']:,} validation" if s.get("val_examples") else "")
-        + f" / {s['test_examples']:,} test images of {s['image_shape']}, {s['optimizer']} "
+        + (f" / {s['test_examples']:,} test" if s.get("test_examples") else "")
+        + f" images of {s['image_shape']}, {s['optimizer']} "
         f"lr={s['lr']:g}{schedule}{decay}"
         + (f", compiled ({s['compile']})" if s["compile"] != "off" else "")
         + (" [quick mode]" if s["quick_mode"] else "")

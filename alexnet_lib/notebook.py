@@ -45,7 +45,8 @@ _MESSAGES = {
         "fast_track": "  没有 GPU 时，第 6 章以 67 像素训练：CPU 快速通道。",
         "quick": "[快速模式] ALEXNET_QUICK=1：最多 {examples} 张训练图像、{epochs} 个迭代周期。",
         "no_font": "没有找到中文字体，图中的汉字会显示成方框。\n"
-                   "  在 Colab 上可运行 `!apt-get -qq install fonts-noto-cjk`，再重新运行本单元格。",
+                   "  在 Colab 上可运行 `!apt-get -qq install fonts-noto-cjk`，"
+                   "再重新运行本单元格。",
     },
 }  # fmt: skip
 

@@ -70,7 +70,7 @@ def test_batched_resize_equals_torchvision_tensor_resize():
         assert (ours - theirs).abs().max().item() < 1e-5
 
 
-def test_batched_resize_matches_the_source_notebooks_pil_pipeline_to_one_grey_level():
+def test_batched_resize_matches_the_naive_versions_pil_pipeline_to_one_grey_level():
     torch.manual_seed(1)
     images = torch.randint(0, 256, (4, 1, 28, 28), dtype=torch.uint8)
     source = Compose([Resize(224), ToTensor()])

@@ -203,3 +203,29 @@ def test_changes_and_paired_differences(tiny_root, tmp_path, tiny_experiment):
     a, b = result.final("p=0.5"), result.final("p=0")
     assert result.differences("p=0.5", "p=0") == pytest.approx([x - y for x, y in zip(a, b,
                                                                                      strict=True)])
+
+
+def test_race_table_picks_the_fastest_rate_per_target():
+    from alexnet_lib.activation_race import RaceResult
+
+    race = Race(activations=("relu", "sigmoid"), learning_rates=(0.1, 0.3), seeds=(0, 1),
+                targets=(0.25, 0.10))
+
+    def run(activation, lr, seed, points):
+        return {"activation": activation, "lr": lr, "seed": seed, "points": points}
+
+    fast, slow = [[0.1, 1, 0.3], [0.2, 2, 0.2], [1.0, 9, 0.08]], [[0.5, 5, 0.24], [2, 20, 0.2]]
+    never = [[1, 10, 0.9], [2, 20, 0.9]]
+    record = {"runs": [run("relu", 0.1, s, slow) for s in (0, 1)]
+              + [run("relu", 0.3, s, fast) for s in (0, 1)]
+              + [run("sigmoid", lr, s, never) for lr in (0.1, 0.3) for s in (0, 1)],
+              "device_name": "CPU (test)", "threads": 2, "torch": "x", "started": "2026-01-01"}
+    result = RaceResult(race, record)
+    assert result.best_lr("relu") == 0.3 and result.best_lr("relu", 0.10) == 0.3
+    assert result.reach("relu", 0.3) == [(0.2, 2), (0.2, 2)]
+    assert result.best_lr("sigmoid") is None
+    table = result.table().splitlines()
+    assert len(table) == 1 + 2 * 2
+    assert "0.20 ±" in table[1] and "not reached in 2 epochs" in table[3]
+    assert "没有达到" in result.table(lang="zh")
+    assert "seeds [0, 1]" in result.settings_line() and "种子" in result.settings_line("zh")
