@@ -42,33 +42,54 @@ def test_every_step_is_planned_for_the_gpu_with_the_records_in_results(tmp_path)
     assert bench[bench.index("--device") + 1] == "cuda"
     assert bench[bench.index("--image-size") + 1] == "224"
     assert bench[bench.index("--out") + 1] == str(gpu_check.RESULTS)
-    chapter6, env = commands["chapter6"]
-    assert "scripts/execute_notebooks.py" in chapter6 and "ALEXNET_QUICK" not in env
     ablation, _ = commands["ablation"]
     assert ablation[3:5] == ["experiment", "ablation-224"]
     assert ablation[ablation.index("--out") + 1] == str(gpu_check.RESULTS)
+    chapters, env = commands["chapters"]  # after the ablation, so chapter 7 shows its column
+    assert "scripts/execute_notebooks.py" in chapters and "ALEXNET_QUICK" not in env
+    assert "book/en/06_training.ipynb" in chapters and "book/zh/06_training.ipynb" in chapters
+
+
+def test_the_chapters_are_those_that_exist_in_both_languages(tmp_path):
+    for lang in ("en", "zh"):
+        (tmp_path / "book" / lang).mkdir(parents=True)
+        (tmp_path / "book" / lang / "06_training.ipynb").touch()
+    assert gpu_check.chapter_notebooks((6, 7), tmp_path) == [
+        "book/en/06_training.ipynb", "book/zh/06_training.ipynb"]
+
+
+DRY_RUNS = {"bench": [], "ablation": [], "chapters": ["--chapters", "6"]}
+"""Each step of the dry run, as the test runs it (chapter 7's quick run is nbval's)."""
+
+
+def dry_run_outputs_in_results() -> dict:
+    """What a dry run would leave in alexnet_lib/results/ if it wrote there: a 67-px CPU
+    benchmark record, or the 224-px ablation's record (with the time it was written)."""
+    paths = [*gpu_check.RESULTS.glob("*_cpu_67px*.json"),
+             *gpu_check.RESULTS.glob("experiment_ablation-224.json")]
+    return {path: path.stat().st_mtime_ns for path in paths}
 
 
 @pytest.mark.parametrize("step", gpu_check.STEPS)
 def test_dry_run_of_each_step_on_the_cpu_stores_nothing(step, real_data_root, tmp_path):
-    watched = [*gpu_check.RESULTS.iterdir(), *(ROOT / path for path in gpu_check.CHAPTER_6)]
-    before = {path: path.stat().st_mtime_ns for path in watched}
+    before = dry_run_outputs_in_results()
     env = {**os.environ, "ALEXNET_DATA": str(real_data_root)}
     result = subprocess.run(
         [sys.executable, "scripts/gpu_check.py", "--dry-run", "--steps", step,
-         "--out", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+         *DRY_RUNS[step], "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     assert f"{step:10}    done" in out
-    assert {path: path.stat().st_mtime_ns for path in watched} == before
-    assert sorted(gpu_check.RESULTS.iterdir()) == sorted(p for p in watched
-                                                         if p.parent == gpu_check.RESULTS)
+    assert dry_run_outputs_in_results() == before
     if step == "bench":
         [record] = tmp_path.glob("*_cpu_67px.json")
         assert json.loads(record.read_text())["limit"] == 128
         assert "target >= 50,000" in out  # shown, not enforced, in a dry run
+    if step == "chapters":  # nbval runs the notebooks without storing their outputs
+        command, env = gpu_check.step_commands(True, tmp_path, (6,))["chapters"]
+        assert command[1:3] == ["-m", "pytest"] and env == {"ALEXNET_QUICK": "1"}
 
 
 def test_an_earlier_chapter_6_checkpoint_is_found(tmp_path):
