@@ -25,7 +25,7 @@ from torchvision.datasets import FashionMNIST
 from torchvision.transforms import Compose, Resize, ToTensor
 
 from .data import load_fashion_mnist, resolve_data_root
-from .devices import resolve_device, set_seed
+from .devices import choose_precision, resolve_device, set_seed
 from .log import check_lang
 from .models import AlexNet
 from .summary import layer_summary
@@ -167,6 +167,13 @@ def full_run(device: torch.device, train_iter, test_iter, image_size: int, epoch
     }
 
 
+def precision_check_formats(device: torch.device) -> tuple[str, str]:
+    """fp32 and the low-precision format "auto" trains in on `device`: fp16 on GPUs that
+    emulate bf16 (compute capability below 8.0), bf16 elsewhere."""
+    low = choose_precision(device).name
+    return "fp32", low if low != "fp32" else "bf16"
+
+
 def run_benchmark(
     device: str | None = None,
     image_size: int = 224,
@@ -183,7 +190,8 @@ def run_benchmark(
 
     compile_modes: `torch.compile` modes to time besides eager (default: "default" and
     "reduce-overhead" on a GPU, none on a CPU); the fastest is used for the full run.
-    precision_check_epochs: if > 0, train that long in fp32 and in bf16 from two seeds each.
+    precision_check_epochs: if > 0, train that long in fp32 and in the low-precision format
+    "auto" picks (bf16, or fp16 on GPUs before compute capability 8.0), two seeds each.
     precision: the number format of the library's rows and the full run ("auto" chooses).
     limit: train the full run and the precision check on only the first `limit` images of each
     split (for a dry run of the benchmark; the record says so).
@@ -245,14 +253,14 @@ def run_benchmark(
                                        full_run_epochs, precision,
                                        compile=results["fastest_compile"])
 
-    # 5. does bf16 cost accuracy? The same budget in fp32 and bf16, from two seeds each
+    # 5. does the low-precision format cost accuracy? The same budget in both, two seeds each
     if precision_check_epochs:
         results["precision_check"] = {
             "epochs": precision_check_epochs,
             **{precision: [full_run(device, train_iter, test_iter, image_size,
                                     precision_check_epochs, precision, seed=seed)["test_acc"]
                            for seed in (0, 1)]
-               for precision in ("fp32", "bf16")},
+               for precision in precision_check_formats(device)},
         }
     return results
 
@@ -350,7 +358,7 @@ def format_table(r: dict[str, Any], lang: str = "en") -> str:
     if "precision_check" in r:
         check = r["precision_check"]
         accuracies = ", ".join(f"{name} {' / '.join(f'{acc:.3f}' for acc in check[name])}"
-                               for name in ("fp32", "bf16"))
+                               for name in check if name != "epochs")
         rows.append(text["precision_check"].format(epochs=check["epochs"],
                                                    accuracies=accuracies))
     return "\n".join(rows)

@@ -228,9 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torch.compile modes to time besides eager (default: default and "
                        "reduce-overhead on a GPU, none on a CPU)")
     bench.add_argument("--precision-check-epochs", type=int, default=None,
-                       help="train this long in fp32 and bf16 from two seeds each and compare "
-                       "test accuracy (default: 2 on a GPU, none on a CPU, where bf16 is "
-                       "emulated unless the CPU has AVX-512 BF16 or AMX)")
+                       help="train this long in fp32 and in the low-precision format auto "
+                       "picks (bf16, or fp16 on GPUs before compute capability 8.0) from two "
+                       "seeds each and compare test accuracy (default: 2 on a GPU, none on a "
+                       "CPU)")
     bench.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="number format of the library's runs (auto: bf16 where the "
                        "hardware computes it natively, else fp32 or fp16)")

@@ -1,6 +1,7 @@
 import json
 import re
 
+import pytest
 import torch
 
 from alexnet_lib import bench, cli
@@ -103,3 +104,15 @@ def test_the_table_speaks_chinese_with_the_same_numbers():
     # Columns line up in both: a Chinese character takes two columns in a terminal.
     widths = {bench._width(row) for row in zh.splitlines()[1:-1]}
     assert widths == {81}, widths
+
+
+@pytest.mark.parametrize("capability, formats", [((7, 5), ("fp32", "fp16")),
+                                                 ((9, 0), ("fp32", "bf16"))])
+def test_the_precision_check_compares_fp32_with_the_format_auto_trains_in(
+        monkeypatch, capability, formats):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=None: capability)
+    assert bench.precision_check_formats(torch.device("cuda", 0)) == formats
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert bench.precision_check_formats(torch.device("mps")) == ("fp32", "bf16")
