@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .columns import left, right
 from .data import load_fashion_mnist
 from .devices import resolve_device, set_seed
 from .experiments import (
@@ -197,7 +198,8 @@ class RaceResult:
                        "not reached in {e:g} epochs at any rate"),
                 "zh": ("激活函数", "目标", "最佳学习率", "迭代周期", "秒",
                        "{e:g} 个迭代周期内在任何学习率下都没有达到")}[lang]
-        rows = [f"{head[0]:<12}{head[1]:>8}{head[2]:>10}{head[3]:>18}{head[4]:>18}"]
+        rows = [left(head[0], 12) + right(head[1], 8) + right(head[2], 12) + right(head[3], 18)
+                + right(head[4], 18)]
         for activation in self.race.activations:
             for target in self.race.targets:
                 lr = self.best_lr(activation, target)
@@ -208,7 +210,7 @@ class RaceResult:
                 reached = self.reach(activation, lr, target)
                 epochs = mean_sd([e for e, _ in reached])
                 seconds = mean_sd([s for _, s in reached])
-                rows.append(f"{start}{lr:>10g}{epochs[0]:>11.2f} ± {epochs[1]:<4.2f}"
+                rows.append(f"{start}{lr:>12g}{epochs[0]:>11.2f} ± {epochs[1]:<4.2f}"
                             f"{seconds[0]:>11.1f} ± {seconds[1]:<4.1f}")
         return "\n".join(rows)
 

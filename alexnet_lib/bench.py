@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import platform
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from torch import nn
 from torchvision.datasets import FashionMNIST
 from torchvision.transforms import Compose, Resize, ToTensor
 
+from .columns import left, right
 from .data import load_fashion_mnist, resolve_data_root
 from .devices import choose_precision, resolve_device, set_seed
 from .log import check_lang
@@ -304,19 +304,6 @@ TABLE_TEXT = {
 """The table's words in each language; the numbers and their layout are shared."""
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _left(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
-def _right(text: str, width: int) -> str:
-    return " " * max(0, width - _width(text)) + text
-
-
 def format_table(r: dict[str, Any], lang: str = "en") -> str:
     """The results as a table a reader can check against the targets, in English or Chinese."""
     check_lang(lang)
@@ -341,12 +328,12 @@ def format_table(r: dict[str, Any], lang: str = "en") -> str:
     rows = [
         text["device"].format(device=r["device"], torch=r["torch"], date=r["date"],
                               size=r["image_size"], gflop=r["train_flops_per_image"] / 1e9),
-        _left(text["measure"], 60) + _right(text["speed"], 12) + _right(text["ratio"], 9),
+        left(text["measure"], 60) + right(text["speed"], 12) + right(text["ratio"], 9),
     ]
     for label, value, ratio in measures:
         value_text = f"{value:,.1f}" if value is not None else ""
         ratio_text = f"{ratio:.1f}x" if ratio is not None else ""
-        rows.append(_left(label, 60) + _right(value_text, 12) + _right(ratio_text, 9))
+        rows.append(left(label, 60) + right(value_text, 12) + right(ratio_text, 9))
     rows.append(text["achieved"].format(
         achieved=r["achieved_flops"] / 1e9, share=r["achieved_flops"] / r[peak_key],
         format=peak_key.split("_")[1], peak=r[peak_key] / 1e9))

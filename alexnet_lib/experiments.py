@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from . import augment as aug
+from .columns import display_width, left, right
 from .data import load_fashion_mnist, split_validation
 from .devices import resolve_device, set_seed
 from .evaluation import evaluate_accuracy
@@ -409,17 +410,16 @@ class ExperimentResult:
                    "minutes": "分钟", "variant": "变体"},
         }[lang]
         names = names or {}
-        width = max(len(names.get(label, label)) for label in self.labels) + 2
-        rows = [f"{headers['variant']:<{width}}"
-                + "".join(f"{headers[m]:>18}" for m in metrics)]
+        width = max(display_width(names.get(label, label)) for label in self.labels) + 2
+        rows = [left(headers["variant"], width) + "".join(right(headers[m], 18) for m in metrics)]
         for label in self.labels:
             cells = []
             for metric in metrics:
                 mean, sd = self.summary(label, metric)
                 cells.append(f"{mean:.3f} ± {sd:.3f}" if metric != "minutes"
                              else f"{mean:.1f} ± {sd:.1f}")
-            rows.append(f"{names.get(label, label):<{width}}"
-                        + "".join(f"{cell:>18}" for cell in cells))
+            rows.append(left(names.get(label, label), width)
+                        + "".join(right(cell, 18) for cell in cells))
         return "\n".join(rows)
 
     def settings_line(self, lang: str = "en") -> str:
@@ -430,6 +430,8 @@ class ExperimentResult:
         shared = ", ".join(f"{key}={value}" for key, value in base.items()
                            if key not in differing)
         seeds = sorted({seed for _, seed in self.histories})
+        if self.file is None:  # trained just now in quick mode: tiny data, not these settings
+            return quick_message(self.experiment.name, lang)
         if lang == "zh":
             return (f"实验 {self.experiment.name}：{shared}；种子 {seeds}；"
                     f"完整测试集 10,000 张图像；{where(self.record)}")
@@ -446,21 +448,21 @@ def compare_columns(columns: dict[str, ExperimentResult | None], labels: Sequenc
     missing = "not run yet" if lang == "en" else "尚未运行"
     change = "vs baseline" if lang == "en" else "与基线之差"
     names = names or {}
-    width = max(len(names.get(label, label)) for label in labels) + 2
-    header = f"{'':<{width}}"
+    width = max(display_width(names.get(label, label)) for label in labels) + 2
+    header = " " * width
     for title in columns:
-        header += f"{title:>18}" + (f"{change:>14}" if baseline else "")
+        header += right(title, 18) + (right(change, 14) if baseline else "")
     rows = [header]
     for label in labels:
-        row = f"{names.get(label, label):<{width}}"
+        row = left(names.get(label, label), width)
         for result in columns.values():
             if result is None or label not in result.labels:
-                row += f"{missing:>18}" + (f"{'':>14}" if baseline else "")
+                row += right(missing, 18) + (" " * 14 if baseline else "")
                 continue
             mean, sd = result.summary(label)
-            row += f"{mean:.3f} ± {sd:.3f}".rjust(18)
+            row += right(f"{mean:.3f} ± {sd:.3f}", 18)
             if baseline:
                 delta = 100 * (mean - result.summary(baseline)[0])
-                row += ("" if label == baseline else f"{delta:+.1f}").rjust(14)
+                row += right("" if label == baseline else f"{delta:+.1f}", 14)
         rows.append(row)
     return "\n".join(rows)

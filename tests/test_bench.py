@@ -6,6 +6,7 @@ import torch
 
 from alexnet_lib import bench, cli
 from alexnet_lib.bench import save_results
+from alexnet_lib.columns import display_width
 from conftest import make_tiny_fashion_mnist
 
 
@@ -102,7 +103,7 @@ def test_the_table_speaks_chinese_with_the_same_numbers():
     numbers = re.compile(r"\d[\d,.]*\d|\d")
     assert sorted(numbers.findall(en)) == sorted(numbers.findall(zh))
     # Columns line up in both: a Chinese character takes two columns in a terminal.
-    widths = {bench._width(row) for row in zh.splitlines()[1:-1]}
+    widths = {display_width(row) for row in zh.splitlines()[1:-1]}
     assert widths == {81}, widths
 
 

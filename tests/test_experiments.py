@@ -7,6 +7,7 @@ import pytest
 
 from alexnet_lib import cli, experiments
 from alexnet_lib.activation_race import FourLayerCNN, Race, race_run, time_to_target
+from alexnet_lib.columns import display_width
 from alexnet_lib.experiments import Experiment, Recipe, compare_columns, mean_sd, run_experiment
 
 TINY = Recipe(epochs=2, image_size=67, batch_size=8, train_examples=16, validation=8,
@@ -63,7 +64,10 @@ def test_every_variant_and_seed_is_recorded_and_resumed(tiny_root, tmp_path, mon
     assert epochs == [1, 2] and len(means) == len(sds) == 2
     table = result.table(names={"p=0": "no dropout"})
     assert "no dropout" in table and "±" in table and "test acc" in table
-    assert "测试准确率" in result.table(lang="zh")
+    zh = result.table(names={"p=0": "不用丢弃法"}, lang="zh").splitlines()
+    assert "测试准确率" in zh[0]
+    widths = {display_width(line) for line in zh}
+    assert len(widths) == 1, zh  # the columns line up, Chinese characters taking two
     assert "seeds [0, 1]" in result.settings_line()
 
 
