@@ -1,5 +1,5 @@
 """The 2012 paper's Figure 1 in miniature: how fast does a four-layer CNN reach 25% training
-error with ReLU, tanh or sigmoid units? And 10%?
+error with ReLU, tanh or sigmoid units? And 12%?
 
 Krizhevsky et al. trained a four-layer CNN on CIFAR-10 and found that ReLUs reached 25%
 training error six times faster than tanh units, each with the learning rate that made it
@@ -7,7 +7,7 @@ fastest. Here the same kind of network learns Fashion-MNIST (28x28), with SGD an
 for each activation the learning rate is chosen from a grid, and every run records its
 training error every few batches, against epochs and seconds. Fashion-MNIST is easier than
 CIFAR-10 (a ReLU network passes 25% within a fraction of an epoch), so a second, harder
-target of 10% training error is measured too.
+target of 12% training error is measured too; a run stops once it has reached both.
 """
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ class Race:
     activations: tuple[str, ...] = ("relu", "tanh", "sigmoid")
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
     seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 6
+    epochs: int = 5  # at most; a run stops when it reaches the last target
     batch_size: int = 128
     momentum: float = 0.9
     log_every: int = 10  # batches between two points of the curve (1,280 images)
-    targets: tuple[float, ...] = (0.25, 0.10)  # the paper's training error, and a harder one
+    targets: tuple[float, ...] = (0.25, 0.12)  # the paper's training error, and a harder one
 
 
 RACE = Race()
@@ -81,7 +81,8 @@ def race_run(activation: str, lr: float, seed: int, race: Race = RACE,
              device: str | torch.device | None = None,
              root: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train one FourLayerCNN; its training-error curve: (epochs done, seconds, error) points,
-    each error measured over the batches since the point before."""
+    each error measured over the batches since the point before, up to the first point at or
+    below the last target."""
     set_seed(seed)
     device = resolve_device(device)
     train_iter, _ = load_fashion_mnist(race.batch_size, root=root, device=device)
@@ -89,7 +90,10 @@ def race_run(activation: str, lr: float, seed: int, race: Race = RACE,
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=race.momentum)
     points, seconds = [], 0.0
     num_batches = len(train_iter)
+    finish = min(race.targets)
     for epoch in range(cap_epochs(race.epochs)):
+        if points and points[-1][2] <= finish:
+            break
         wrong = torch.zeros((), device=device)
         seen, start = 0, time.perf_counter()
         for i, (X, y) in enumerate(train_iter):
@@ -101,6 +105,8 @@ def race_run(activation: str, lr: float, seed: int, race: Race = RACE,
                 seconds += time.perf_counter() - start
                 points.append([round(epoch + (i + 1) / num_batches, 4), round(seconds, 3),
                                round(error, 5)])
+                if error <= finish:
+                    break
                 wrong.zero_()
                 seen, start = 0, time.perf_counter()
     return {"activation": activation, "lr": lr, "seed": seed, "points": points}
@@ -185,9 +191,11 @@ class RaceResult:
         return best
 
     def curve(self, activation: str, lr: float) -> tuple[list[float], list[float]]:
-        """Epochs and the training error averaged over the seeds, at each point."""
+        """Epochs and the training error averaged over the seeds, at each point that every
+        seed's run reached (runs stop at the last target)."""
         runs = self.runs(activation, lr)
-        epochs = [p[0] for p in runs[0]["points"]]
+        shortest = min(runs, key=lambda r: len(r["points"]))
+        epochs = [p[0] for p in shortest["points"]]
         errors = [sum(r["points"][i][2] for r in runs) / len(runs) for i in range(len(epochs))]
         return epochs, errors
 

@@ -233,3 +233,10 @@ def test_race_table_picks_the_fastest_rate_per_target():
     assert "0.20 ±" in table[1] and "not reached in 2 epochs" in table[3]
     assert "没有达到" in result.table(lang="zh")
     assert "seeds [0, 1]" in result.settings_line() and "种子" in result.settings_line("zh")
+
+
+def test_a_race_run_stops_once_it_reaches_the_last_target(tiny_root):
+    root, _ = tiny_root
+    race = Race(epochs=2, batch_size=8, log_every=4, targets=(1.0, 1.0))  # reached at once
+    run = race_run("relu", 0.05, 0, race, device="cpu", root=root)
+    assert [p[0] for p in run["points"]] == [0.5]
