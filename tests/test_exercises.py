@@ -6,7 +6,7 @@ from alexnet_lib import AlexNet, LeNet, layer_summary
 from alexnet_lib.exercises import (
     check_alexnet_fc_share,
     check_conv_output_size,
-    check_lenet_param_count,
+    check_lenet5_param_count,
 )
 
 
@@ -69,44 +69,51 @@ def test_conv_check_hint_in_chinese(capsys):
     assert "还不对" in out and "提示" in out and "2 * padding" in out
 
 
-# --- check_lenet_param_count --------------------------------------------------------------
+# --- check_lenet5_param_count -------------------------------------------------------------
 
-LENET_PARAMS = sum(p.numel() for p in LeNet().parameters())
+LENET5_PARAMS = 60_000  # C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + F6 10,164
 
 
-def test_lenet_count_is_the_known_value():
-    assert LENET_PARAMS == 61_706  # 156 + 2,416 + 48,120 + 10,164 + 850
+def test_lenet5_count_differs_from_the_modernised_lenet_by_its_three_changes():
+    # C3's sparse table saves 900 weights, trainable subsampling adds 2 x (6 + 16), and the
+    # modern linear output layer adds 850 trainable parameters where LeNet-5's RBF had none.
+    modern = sum(p.numel() for p in LeNet().parameters())
+    assert modern - LENET5_PARAMS == 900 - 2 * (6 + 16) + 850
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_lenet_check_accepts_the_count(capsys, lang):
-    assert check_lenet_param_count(LENET_PARAMS, lang=lang) is True
+def test_lenet5_check_accepts_the_count(capsys, lang):
+    assert check_lenet5_param_count(LENET5_PARAMS, lang=lang) is True
     out = capsys.readouterr().out
-    assert "61,706" in out and "48,120" in out
+    assert "60,000" in out and "C3 1,516" in out
 
 
-def test_lenet_check_accepts_the_count_as_a_float():
-    assert check_lenet_param_count(float(LENET_PARAMS)) is True
+def test_lenet5_check_accepts_the_count_as_a_float():
+    assert check_lenet5_param_count(float(LENET5_PARAMS)) is True
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (61_470, "weights only"),  # no biases
-        (61_706 - 156, "conv.0"),  # first convolution forgotten
-        (61_706 - 48_120, "fc.0"),
-        (61_706 - 48_120 + 16 * 4 * 4 * 120 + 120, "padding 2"),
-        (sum(p.numel() for p in AlexNet().parameters()), "AlexNet"),
-        (61_707, "Add the layers one by one"),
-        (0, "Add the layers one by one"),
-        (61_706.5, "whole number"),
-        ("61706", "one number"),
+        (60_000 - 248, "weights only"),  # no biases
+        (60_000 - 1_516, "C3"),  # a layer forgotten
+        (60_000 - 48_120, "C5"),
+        (60_000 + 900, "all six S2 maps"),  # C3 fully connected
+        (60_000 - 44, "trainable coefficient"),  # subsampling as plain average pooling
+        (60_000 - 44 + 22 * 5, "one coefficient for the whole 2 x 2 block"),
+        (60_000 + 840, "kept fixed"),  # the RBF layer counted
+        (sum(p.numel() for p in LeNet().parameters()), "modernised LeNet"),
+        (60_001, "Go through C1 to F6"),
+        (0, "Go through C1 to F6"),
+        (60_000.5, "whole number"),
+        ("60000", "one number"),
     ],
 )
-def test_lenet_check_rejects_wrong_counts_with_a_hint(capsys, answer, hint):
-    assert check_lenet_param_count(answer) is False
+def test_lenet5_check_rejects_wrong_counts_with_a_hint(capsys, answer, hint):
+    assert check_lenet5_param_count(answer) is False
     out = capsys.readouterr().out
     assert "Not yet" in out and "Hint: " in out and hint in out
+    assert "60,000" not in out and "1,516" not in out
 
 
 # --- check_alexnet_fc_share ---------------------------------------------------------------
@@ -154,4 +161,4 @@ def test_share_check_rejects_wrong_shares_with_a_hint(capsys, alexnet_summary):
 
 def test_checks_refuse_unknown_languages():
     with pytest.raises(ValueError, match="lang"):
-        check_lenet_param_count(LENET_PARAMS, lang="fr")
+        check_lenet5_param_count(LENET5_PARAMS, lang="fr")

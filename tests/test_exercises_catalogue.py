@@ -44,7 +44,7 @@ FLOPS = [layer.flops for layer in SUMMARY.layers if layer.kind == "Conv2d"]
 FC = [layer for layer in SUMMARY.layers if layer.kind == "Linear"]
 SHARE = sum(layer.params for layer in FC) / SUMMARY.total_params
 FC_FLOPS_SHARE = sum(layer.flops for layer in FC) / SUMMARY.total_flops
-LENET = 61_706  # 156 + 2,416 + 48,120 + 10,164 + 850
+LENET5 = 60_000  # LeNet-5 (1998): C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + F6 10,164
 CPU = recorded_results()[0]  # the record chapter 6 calls `cpu`
 CPU_2 = recorded_results()[1]  # the second record at 224 px, shown in the same chapter
 assert (CPU["image_size"], CPU_2["image_size"]) == (224, 224)
@@ -155,16 +155,19 @@ CATALOGUE = {
         (lambda n, k, s: n, "conv_call"),
         (lambda n, k, s, p: None, "conv_call"),
     ], ["// s + 1", "/ s) + 1", "2p - k) / s", "2 * padding - kernel) //"]),
-    "check_lenet_param_count": ({}, [LENET, float(LENET)], [
-        (LENET - 236, "lenet_biases"),
-        (LENET - 156, "lenet_layer_missing"),
-        (LENET - 48_120, "lenet_layer_missing"),
-        (LENET - 48_120 + 16 * 4 * 4 * 120 + 120, "lenet_no_padding"),
-        (SUMMARY.total_params, "lenet_alexnet"),
-        (LENET + 0.5, "lenet_not_int"),
-        ("61706", "not_number"),
-        (LENET + 1, "lenet_generic"),
-    ], ["61,706", "61706", "48,120", "48120"]),
+    "check_lenet5_param_count": ({}, [LENET5, float(LENET5)], [
+        (LENET5 - 248, "lenet_biases"),
+        (LENET5 - 156, "lenet_layer_missing"),
+        (LENET5 - 48_120, "lenet_layer_missing"),
+        (LENET5 + 900, "lenet_c3_full"),
+        (LENET5 - 44, "lenet_pool_free"),
+        (LENET5 - 44 + 22 * 5, "lenet_pool_kernel"),
+        (LENET5 + 840, "lenet_rbf"),
+        (61_706, "lenet_modern"),
+        (LENET5 + 0.5, "lenet_not_int"),
+        ("60000", "not_number"),
+        (LENET5 + 1, "lenet_generic"),
+    ], ["60,000", "60000", "1,516", "1516"]),
     "check_alexnet_fc_share": ({}, [SHARE, round(SHARE, 2), 0.9], [  # 0.9: "nine in ten"
         (100 * SHARE, "percent"),
         (1 - SHARE, "share_conv"),

@@ -1,4 +1,5 @@
-"""Chapter 1 (from LeNet to AlexNet): output sizes, LeNet's parameters, AlexNet's FC share."""
+"""Chapter 1 (from LeNet to AlexNet): output sizes, LeNet-5's (1998) trainable parameters,
+AlexNet's FC share."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import math
 import operator
 from collections.abc import Callable
 from functools import cache
-
-from torch import nn
 
 from ..models import AlexNet, LeNet, conv_output_size
 from ..summary import layer_summary
@@ -26,13 +25,22 @@ MESSAGES = {
         "conv_no_stride": "You left out the stride: divide the distance the window travels by s.",
         "conv_unchanged": "That is the size unchanged, but the window and the stride shrink it.",
         "conv_generic": "How far can the window travel, in how many whole steps of s?",
-        "lenet_right": "LeNet has {total:,} parameters: {layers}.",
+        "lenet_right": "LeNet-5 has {total:,} trainable parameters: {layers}.",
         "lenet_not_int": "Give a whole number: a parameter count is a count.",
-        "lenet_biases": "You counted the weights only: every output has a bias too.",
+        "lenet_biases": "You counted the weights only: every map and every unit has a bias too, "
+                        "the subsampling maps included.",
         "lenet_layer_missing": "You left out the layer {name}.",
-        "lenet_no_padding": "conv.0 has padding 2: the last feature map is 16 x 5 x 5, not 4 x 4.",
-        "lenet_alexnet": "That is AlexNet's count, not LeNet's.",
-        "lenet_generic": "Add the layers one by one, as print(net) lists them: weights and biases.",
+        "lenet_c3_full": "You wired C3 to all six S2 maps: count only the maps each of its 16 "
+                         "maps reads.",
+        "lenet_pool_free": "S2 and S4 are not plain average pooling: each of their maps has a "
+                           "trainable coefficient and a bias.",
+        "lenet_pool_kernel": "A subsampling map has one coefficient for the whole 2 x 2 block, "
+                             "not one per pixel, plus its bias.",
+        "lenet_rbf": "The RBF output layer's parameters were set by hand and kept fixed: count "
+                     "the trainable ones only.",
+        "lenet_modern": "That is the book's modernised LeNet, not LeNet-5 of 1998.",
+        "lenet_generic": "Go through C1 to F6 one by one: the connection table of C3, two "
+                         "parameters per subsampling map, weights and biases.",
         "share_right": "{fc:,} of AlexNet's {total:,} parameters ({share:.1%}) are in its three "
                        "fully connected layers.",
         "share_range": "Give a fraction between 0 and 1.",
@@ -52,13 +60,21 @@ MESSAGES = {
         "conv_no_stride": "你漏掉了步幅：窗口移动的距离要除以 s。",
         "conv_unchanged": "这是原来的边长，可是窗口和步幅都会让它变小。",
         "conv_generic": "窗口能移动多远？这段距离合多少个完整的步长 s？",
-        "lenet_right": "LeNet 共有 {total:,} 个参数：{layers}。",
+        "lenet_right": "LeNet-5 共有 {total:,} 个可训练参数：{layers}。",
         "lenet_not_int": "请给出整数：参数量是数出来的。",
-        "lenet_biases": "你只数了权重：每个输出还有一个偏置。",
+        "lenet_biases": "你只数了权重：每张特征图、每个单元都还有一个偏置，"
+                        "下采样层的特征图也不例外。",
         "lenet_layer_missing": "你漏掉了 {name} 层。",
-        "lenet_no_padding": "conv.0 的填充为 2：最后的特征图是 16 x 5 x 5，而不是 4 x 4。",
-        "lenet_alexnet": "这是 AlexNet 的参数量，不是 LeNet 的。",
-        "lenet_generic": "对照 print(net) 逐层相加：权重和偏置都要数。",
+        "lenet_c3_full": "你让 C3 连接了 S2 的全部 6 张特征图：只数 C3 的 16 张特征图"
+                         "各自读取的那几张。",
+        "lenet_pool_free": "S2 和 S4 不是普通的平均池化：它们的每张特征图都有一个可训练的"
+                           "系数和一个偏置。",
+        "lenet_pool_kernel": "下采样层的每张特征图对整个 2 x 2 区块只用一个系数，"
+                             "而不是每个像素一个，再加一个偏置。",
+        "lenet_rbf": "RBF 输出层的参数是人工设定、固定不变的：只数可训练的参数。",
+        "lenet_modern": "这是本书的现代版 LeNet，不是 1998 年的 LeNet-5。",
+        "lenet_generic": "从 C1 到 F6 逐层数：注意 C3 的连接表、每张下采样特征图的两个参数，"
+                         "权重和偏置都要数。",
         "share_right": "AlexNet 的 {total:,} 个参数中有 {fc:,} 个（{share:.1%}）在三个全连接层里。",
         "share_range": "请给出 0 到 1 之间的比例。",
         "share_conv": "这是卷积层所占的比例，不是全连接层（Linear）的。",
@@ -93,20 +109,31 @@ def check_conv_output_size(fn: Callable[[int, int, int, int], int], lang: str = 
                        ("conv_right", "conv_call", "conv_generic"), n=len(cases))
 
 
-def check_lenet_param_count(answer: object, lang: str = "en") -> bool:
-    """Check a hand count of the parameters of `LeNet()` (28x28 input, 10 classes)."""
-    layers = {name: (m.weight.numel(), m.bias.numel()) for name, m in LeNet().named_modules()
-              if isinstance(m, (nn.Conv2d, nn.Linear))}  # {name: (weights, biases)}
-    total = sum(w + b for w, b in layers.values())
+# LeNet-5 (LeCun et al., 1998) as {layer: (weights, biases)}: the paper's trainable parameters.
+# S2 and S4 multiply each 2x2 sum by one coefficient and add a bias, per map; of C3's 16 maps,
+# six read 3 of S2's 6 maps, nine read 4 and one reads all 6 (60 kernels in all); the RBF
+# output layer's 84 x 10 parameters are fixed by hand, not trained.
+LENET5 = {"C1": (6 * 5 * 5, 6), "S2": (6, 6), "C3": (60 * 5 * 5, 16), "S4": (16, 16),
+          "C5": (120 * 16 * 5 * 5, 120), "F6": (84 * 120, 84)}  # fmt: skip
+
+
+def check_lenet5_param_count(answer: object, lang: str = "en") -> bool:
+    """Check a hand count of the trainable parameters of LeNet-5 as published in 1998: sparse
+    C3, trainable subsampling (a coefficient and a bias per map), fixed RBF output layer."""
+    total = sum(w + b for w, b in LENET5.values())
+    c3_full = (16 * 6 * 5 * 5 + 16) - sum(LENET5["C3"])
+    pools = sum(sum(LENET5[name]) for name in ("S2", "S4"))
+    modern = sum(p.numel() for p in LeNet().parameters())
     mistakes = [(lambda a: a != int(a), "lenet_not_int"),
-                (sum(w for w, _ in layers.values()), "lenet_biases"),
-                *[(total - w - b, "lenet_layer_missing") for w, b in layers.values()],
-                (total - sum(layers["fc.0"]) + 16 * 4 * 4 * 120 + 120, "lenet_no_padding"),
-                (_alexnet_facts()["total"], "lenet_alexnet")]  # fmt: skip
-    missing = {total - w - b: name for name, (w, b) in layers.items()}.get(as_number(answer))
+                (sum(w for w, _ in LENET5.values()), "lenet_biases"),
+                *[(total - w - b, "lenet_layer_missing") for w, b in LENET5.values()],
+                (total + c3_full, "lenet_c3_full"), (total - pools, "lenet_pool_free"),
+                (total - pools + (6 + 16) * (2 * 2 + 1), "lenet_pool_kernel"),
+                (total + 84 * 10, "lenet_rbf"), (modern, "lenet_modern")]  # fmt: skip
+    missing = {total - w - b: name for name, (w, b) in LENET5.items()}.get(as_number(answer))
     return check_number(Verdict(MESSAGES, lang), answer, [(total, {})], mistakes, operator.eq,
                         ("lenet_right", "lenet_generic"), total=total, name=missing,
-                        layers=" + ".join(f"{w + b:,} ({n})" for n, (w, b) in layers.items()))
+                        layers=" + ".join(f"{n} {w + b:,}" for n, (w, b) in LENET5.items()))
 
 
 @cache
