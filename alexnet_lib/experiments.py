@@ -184,6 +184,8 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
                     optimizer=recipe.optimizer, device=device,
                     weight_decay=recipe.weight_decay, lr_schedule=recipe.lr_schedule,
                     val_iter=val_iter, precision=recipe.precision, progress=False)
+    if history.interrupted:  # stopped by Ctrl-C or a signal: not a result, so not recorded
+        raise KeyboardInterrupt
     record = {"seed": seed, "test_acc": evaluate_accuracy(net, test_iter),
               "history": history.to_dict(),
               "wall_seconds": round(time.perf_counter() - start, 1)}

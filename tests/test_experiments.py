@@ -240,3 +240,21 @@ def test_a_race_run_stops_once_it_reaches_the_last_target(tiny_root):
     race = Race(epochs=2, batch_size=8, log_every=4, targets=(1.0, 1.0))  # reached at once
     run = race_run("relu", 0.05, 0, race, device="cpu", root=root)
     assert [p[0] for p in run["points"]] == [0.5]
+
+
+def test_a_stopped_run_is_not_recorded(tiny_root, tmp_path, monkeypatch, tiny_experiment):
+    root, _ = tiny_root
+    real_train = experiments.train
+    calls = []
+
+    def stopped_second_time(*args, **kwargs):
+        history = real_train(*args, **kwargs)
+        calls.append(1)
+        history.interrupted = len(calls) == 2  # as after Ctrl-C or SIGTERM
+        return history
+
+    monkeypatch.setattr(experiments, "train", stopped_second_time)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    record = json.loads((tmp_path / "experiment_tiny.json").read_text())
+    assert [(r["variant"], r["seed"]) for r in record["runs"]] == [("p=0", 0)]
