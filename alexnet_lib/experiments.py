@@ -102,9 +102,11 @@ def _variants(base: Recipe, **changes: dict[str, Any]) -> dict[str, Recipe]:
     return {label: replace(base, **change) for label, change in changes.items()}
 
 
-# Chapter 4: few images, many epochs, so that AlexNet overfits without dropout.
-_DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.001, lr_schedule="warmup-linear",
-                       eval_train_acc=True)
+# Chapter 4: few images, many epochs, so that AlexNet overfits without dropout; SGD with
+# momentum, as in 2012 (with Adam, single-seed trials fitted every training image with and
+# without dropout, and dropout made no difference to the test accuracy).
+_DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, optimizer="sgd", lr=0.01,
+                       lr_schedule="warmup-linear", eval_train_acc=True)
 # Chapter 5: few images, many epochs, dropout on, one augmentation at a time.
 _AUGMENT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.001, lr_schedule="warmup-linear",
                        eval_train_acc=True)
