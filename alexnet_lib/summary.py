@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .columns import display_width, left, right
+
 
 @dataclass(frozen=True)
 class LayerInfo:
@@ -33,21 +35,35 @@ class Summary:
         """FLOPs of one forward pass for one image (a multiply-add counts as 2)."""
         return sum(layer.flops for layer in self.layers)
 
-    def table(self) -> str:
-        header = f"{'layer':<10}{'type':<12}{'output shape':<20}{'params':>13}{'FLOPs':>16}"
-        rows = [header, "-" * len(header)]
-        rows.append(f"{'input':<10}{'':<12}{_shape(self.input_shape):<20}{'':>13}{'':>16}")
+    def table(self, lang: str = "en") -> str:
+        """The layers as a text table, with its headings in English ("en") or Chinese ("zh")."""
+        words = _WORDS[lang]
+        kind_width = max(12, *(len(layer.kind) + 2 for layer in self.layers))
+        header = (left(words["layer"], 10) + left(words["type"], kind_width)
+                  + left(words["shape"], 20) + right(words["params"], 13) + right("FLOPs", 16))
+        rule = "-" * display_width(header)
+        rows = [header, rule,
+                left(words["input"], 10 + kind_width) + left(_shape(self.input_shape), 20)]
         for layer in self.layers:
             rows.append(
-                f"{layer.name:<10}{layer.kind:<12}{_shape(layer.output_shape):<20}"
+                f"{layer.name:<10}{layer.kind:<{kind_width}}{_shape(layer.output_shape):<20}"
                 f"{layer.params:>13,}{layer.flops:>16,}"
             )
-        rows.append("-" * len(header))
-        rows.append(f"{'total':<42}{self.total_params:>13,}{self.total_flops:>16,}")
+        rows.append(rule)
+        rows.append(left(words["total"], 30 + kind_width)
+                    + f"{self.total_params:>13,}{self.total_flops:>16,}")
         return "\n".join(rows)
 
     def __str__(self) -> str:
         return self.table()
+
+
+_WORDS = {
+    "en": {"layer": "layer", "type": "type", "shape": "output shape", "params": "params",
+           "input": "input", "total": "total"},
+    "zh": {"layer": "层", "type": "类型", "shape": "输出形状", "params": "参数",
+           "input": "输入", "total": "合计"},
+}
 
 
 def _shape(shape: tuple[int, ...]) -> str:

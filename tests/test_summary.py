@@ -23,3 +23,13 @@ def test_summary_table_and_modes():
     table = str(summary)
     assert "conv.0" in table and "6 x 28 x 28" in table
     assert f"{summary.total_params:,}" in table.splitlines()[-1]
+
+
+def test_summary_table_speaks_chinese_and_fits_long_layer_names():
+    summary = layer_summary(AlexNet(lrn=True, image_size=67), (1, 67, 67))
+    en, zh = summary.table().splitlines(), summary.table("zh").splitlines()
+    assert zh[0].startswith("层") and "输出形状" in zh[0] and zh[-1].startswith("合计")
+    assert en[3:-2] == zh[3:-2]  # the layers and numbers are the same
+    lrn = next(line for line in en if "LocalResponseNorm" in line)
+    assert "LocalResponseNorm " in lrn  # the type column is wide enough for it
+    assert len({len(line) for line in en if not line.startswith("-")}) <= 2
