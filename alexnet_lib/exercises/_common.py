@@ -7,20 +7,25 @@ from collections.abc import Callable, Iterable
 from numbers import Real
 from typing import Any
 
-SHARED = {
-    "en": {"right": "Correct! {}", "wrong": "Not yet. {}\nHint: {}",
-           "blank": "That is still the placeholder the exercise starts from.",
-           "off": "That is not the number asked for.", "not_number": "Give one number.",
-           "percent": "Give a fraction between 0 and 1, not a percentage.",
-           "raised": "For {case} your function raised {error}.",
-           "returned": "For {case} your function returned {got}."},
-    "zh": {"right": "正确！{}", "wrong": "还不对。{}\n提示：{}",
-           "blank": "这还是练习一开始给出的占位答案。",
-           "off": "这不是题目要的数。", "not_number": "请给出一个数。",
-           "percent": "请给出 0 到 1 之间的比例，而不是百分数。",
-           "raised": "{case} 时，你的函数抛出了 {error}。",
-           "returned": "{case} 时，你的函数返回了 {got}。"},
-}  # fmt: skip
+
+def bilingual(**messages: tuple[str, str]) -> dict[str, dict[str, str]]:
+    """{"en": {key: English}, "zh": {key: Chinese}} from key=(English, Chinese) pairs."""
+    return {lang: {key: pair[i] for key, pair in messages.items()}
+            for i, lang in enumerate(("en", "zh"))}  # fmt: skip
+
+
+SHARED = bilingual(
+    right=("Correct! {}", "正确！{}"),
+    wrong=("Not yet. {}\nHint: {}", "还不对。{}\n提示：{}"),
+    blank=("That is still the placeholder the exercise starts from.",
+           "这还是练习一开始给出的占位答案。"),
+    off=("That is not the number asked for.", "这不是题目要的数。"),
+    not_number=("Give one number.", "请给出一个数。"),
+    percent=("Give a fraction between 0 and 1, not a percentage.",
+             "请给出 0 到 1 之间的比例，而不是百分数。"),
+    raised=("For {case} your function raised {error}.", "{case} 时，你的函数抛出了 {error}。"),
+    returned=("For {case} your function returned {got}.", "{case} 时，你的函数返回了 {got}。"),
+)  # fmt: skip
 
 
 class Verdict:

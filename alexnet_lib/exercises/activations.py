@@ -7,65 +7,61 @@ from collections.abc import Callable
 
 import torch
 
-from ._common import Verdict, call, check_calls, first_hint
+from ._common import Verdict, bilingual, call, check_calls, first_hint
 
-MESSAGES = {
-    "en": {
-        "sgrad_right": "It agrees with autograd at all {n} points; its peak, {peak:.4f}, is at 0.",
-        "sgrad_call": "It is called as fn(x), x a float tensor, and returns a tensor of the same "
-                      "shape, computed with torch operations (not math.exp).",
-        "sgrad_overflow_neg": "For large negative x, exp(-x) overflows to inf in float32 and "
-                              "inf / inf is nan: use torch.sigmoid(x), which can't overflow.",
-        "sgrad_overflow_pos": "For large positive x, exp(x) overflows to inf in float32 and "
-                              "inf / inf is nan: use torch.sigmoid(x), which can't overflow.",
-        "sgrad_itself": "You returned the sigmoid itself, not its slope.",
-        "sgrad_on_x": "You applied the pattern to x; it is written in terms of sigma(x).",
-        "sgrad_one_factor": "That is 1 - sigma(x): the derivative's denominator is squared.",
-        "sgrad_tanh": "1 - s**2 is the pattern of tanh's derivative, not the sigmoid's.",
-        "sgrad_relu": "That is ReLU's derivative, not the sigmoid's.",
-        "sgrad_zero": "Your function returns 0 everywhere, but the sigmoid rises everywhere.",
-        "sgrad_generic": "Use the chain rule on 1 / (1 + exp(-x)); write it in terms of sigma(x).",
-        "dead_right": "Your function agrees on all {n} batches, convolutions' outputs too.",
-        "dead_call": "It is called as fn(A), A shaped [batch, units] or [batch, channels, "
-                     "height, width], and returns one number.",
-        "dead_positions": "You counted positions as units: a channel is dead only if zero at "
-                          "every position.",
-        "dead_zeros": "You counted zero entries, not units zero for every example.",
-        "dead_any": "You counted units zero for some example, as every healthy ReLU is.",
-        "dead_batch_axis": "Dimension 0 is the batch: the units are dimension 1.",
-        "dead_count": "That is the number of dead units: divide by the number of units.",
-        "dead_negative": "ReLU outputs are never negative: a dead unit outputs exactly 0.",
-        "dead_conv": "Right for [batch, units]; in a convolution the units are the channels.",
-        "dead_generic": "A unit is dead when its output is 0 for every example (and position).",
-    },
-    "zh": {
-        "sgrad_right": "你的导数在全部 {n} 个点上都与自动求导一致；最大值 {peak:.4f} 在 x = 0。",
-        "sgrad_call": "调用方式是 fn(x)，x 是浮点张量；应返回形状相同的张量，用 torch 的运算来算"
-                      "（不要用 math.exp）。",
-        "sgrad_overflow_neg": "x 为很大的负数时，exp(-x) 在 float32 中溢出成 inf，inf / inf 是 "
-                              "nan：改用不会溢出的 torch.sigmoid(x)。",
-        "sgrad_overflow_pos": "x 为很大的正数时，exp(x) 在 float32 中溢出成 inf，inf / inf 是 "
-                              "nan：改用不会溢出的 torch.sigmoid(x)。",
-        "sgrad_itself": "你返回的是 sigmoid 函数本身，而不是它的斜率。",
-        "sgrad_on_x": "你把式子用在了 x 上；导数要用 sigma(x) 来表示。",
-        "sgrad_one_factor": "这是 1 - sigma(x)：导数的分母是平方。",
-        "sgrad_tanh": "1 - s**2 是 tanh 导数的形式，不是 sigmoid 的。",
-        "sgrad_relu": "这是 ReLU 的导数，不是 sigmoid 的。",
-        "sgrad_zero": "你的函数处处返回 0，可是 sigmoid 处处都在上升。",
-        "sgrad_generic": "用链式法则对 1 / (1 + exp(-x)) 求导，写成 sigma(x) 的形式。",
-        "dead_right": "你的函数在全部 {n} 个批量上都正确，包括卷积层的输出。",
-        "dead_call": "调用方式是 fn(A)，A 的形状为 [batch, units] 或 [batch, channels, height, "
-                     "width]；应返回一个数。",
-        "dead_positions": "你把每个位置都当成了单元：通道要在每个位置上都为零才算死亡。",
-        "dead_zeros": "你数的是为零的元素，而不是在每个样本上都为零的单元。",
-        "dead_any": "你数的是在某个样本上为零的单元，健康的 ReLU 也都如此。",
-        "dead_batch_axis": "第 0 维是批量：单元在第 1 维。",
-        "dead_count": "这是死亡单元的个数：还要除以单元总数。",
-        "dead_negative": "ReLU 的输出永远不会是负数：死亡单元恰好输出 0。",
-        "dead_conv": "对 [batch, units] 正确；卷积层的单元是通道。",
-        "dead_generic": "一个单元在每个样本（和每个位置）上都输出 0，才算死亡。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    sgrad_right=("It agrees with autograd at all {n} points; its peak, {peak:.4f}, is at 0.",
+                 "你的导数在全部 {n} 个点上都与自动求导一致；最大值 {peak:.4f} 在 x = 0。"),
+    sgrad_call=("It is called as fn(x), x a float tensor, and returns a tensor of the same shape, "
+                "computed with torch operations (not math.exp).",
+                "调用方式是 fn(x)，x 是浮点张量；应返回形状相同的张量，用 torch "
+                "的运算来算（不要用 math.exp）。"),
+    sgrad_overflow_neg=("For large negative x, exp(-x) overflows to inf in float32 and inf / inf "
+                        "is nan: use torch.sigmoid(x), which can't overflow.",
+                        "x 为很大的负数时，exp(-x) 在 float32 中溢出成 inf，inf / inf 是 nan："
+                        "改用不会溢出的 torch.sigmoid(x)。"),
+    sgrad_overflow_pos=("For large positive x, exp(x) overflows to inf in float32 and inf / inf "
+                        "is nan: use torch.sigmoid(x), which can't overflow.",
+                        "x 为很大的正数时，exp(x) 在 float32 中溢出成 inf，inf / inf 是 nan："
+                        "改用不会溢出的 torch.sigmoid(x)。"),
+    sgrad_itself=("You returned the sigmoid itself, not its slope.",
+                  "你返回的是 sigmoid 函数本身，而不是它的斜率。"),
+    sgrad_on_x=("You applied the pattern to x; it is written in terms of sigma(x).",
+                "你把式子用在了 x 上；导数要用 sigma(x) 来表示。"),
+    sgrad_one_factor=("That is 1 - sigma(x): the derivative's denominator is squared.",
+                      "这是 1 - sigma(x)：导数的分母是平方。"),
+    sgrad_tanh=("1 - s**2 is the pattern of tanh's derivative, not the sigmoid's.",
+                "1 - s**2 是 tanh 导数的形式，不是 sigmoid 的。"),
+    sgrad_relu=("That is ReLU's derivative, not the sigmoid's.",
+                "这是 ReLU 的导数，不是 sigmoid 的。"),
+    sgrad_zero=("Your function returns 0 everywhere, but the sigmoid rises everywhere.",
+                "你的函数处处返回 0，可是 sigmoid 处处都在上升。"),
+    sgrad_generic=("Use the chain rule on 1 / (1 + exp(-x)); write it in terms of sigma(x).",
+                   "用链式法则对 1 / (1 + exp(-x)) 求导，写成 sigma(x) 的形式。"),
+    dead_right=("Your function agrees on all {n} batches, convolutions' outputs too.",
+                "你的函数在全部 {n} 个批量上都正确，包括卷积层的输出。"),
+    dead_call=("It is called as fn(A), A shaped [batch, units] or [batch, channels, height, "
+               "width], and returns one number.",
+               "调用方式是 fn(A)，A 的形状为 [batch, units] 或 [batch, channels, height, "
+               "width]；应返回一个数。"),
+    dead_positions=("You counted positions as units: a channel is dead only if zero at every "
+                    "position.",
+                    "你把每个位置都当成了单元：通道要在每个位置上都为零才算死亡。"),
+    dead_zeros=("You counted zero entries, not units zero for every example.",
+                "你数的是为零的元素，而不是在每个样本上都为零的单元。"),
+    dead_any=("You counted units zero for some example, as every healthy ReLU is.",
+              "你数的是在某个样本上为零的单元，健康的 ReLU 也都如此。"),
+    dead_batch_axis=("Dimension 0 is the batch: the units are dimension 1.",
+                     "第 0 维是批量：单元在第 1 维。"),
+    dead_count=("That is the number of dead units: divide by the number of units.",
+                "这是死亡单元的个数：还要除以单元总数。"),
+    dead_negative=("ReLU outputs are never negative: a dead unit outputs exactly 0.",
+                   "ReLU 的输出永远不会是负数：死亡单元恰好输出 0。"),
+    dead_conv=("Right for [batch, units]; in a convolution the units are the channels.",
+               "对 [batch, units] 正确；卷积层的单元是通道。"),
+    dead_generic=("A unit is dead when its output is 0 for every example (and position).",
+                  "一个单元在每个样本（和每个位置）上都输出 0，才算死亡。"),
+)  # fmt: skip
 
 SIGMOID_MISTAKES = [
     (torch.sigmoid, "sgrad_itself"),

@@ -9,79 +9,72 @@ from torch import nn
 
 from ..models import AlexNet
 from ..summary import layer_summary
-from ._common import Verdict, as_number, check_number, first_hint
+from ._common import Verdict, as_number, bilingual, check_number, first_hint
 
-MESSAGES = {
-    "en": {
-        "layers_case": "Your count for {name}, {got:,}, is not right.",
-        "layers_total": "That is the total: give {n} whole numbers, one per layer: {names}.",
-        "layers_order": "Give a list of {n} whole numbers, one per layer: {names}.",
-        "kernel": "A k x k window has k * k weights per input channel, not k.",
-        "in_channels": "Each filter spans all the input channels ({c_in}).",
-        "params_right": "All eight layers are right: {layers}; {total:,} parameters in all.",
-        "params_biases": "That is the weights only: every output has a bias too.",
-        "params_rgb": "AlexNet() reads grayscale images: conv.0 has 1 input channel, not 3.",
-        "params_classes": "AlexNet() has 10 outputs, one per class, not ImageNet's 1000.",
-        "params_6x6": "A 224x224 input ends in a map of 5x5, not 6x6 (the paper's 227x227 does).",
-        "params_generic": "Count the weights of {name} for every input-output pair (and window "
-                          "pixel), then the biases.",
-        "flops_right": "All five convolutions are right: {layers}; {total:,} FLOPs in all, "
-                       "{share:.1%} of the network's.",
-        "flops_macs": "That counts multiply-adds; each is 2 FLOPs.",
-        "flops_bias": "You added the biases; layer_summary leaves them out.",
-        "flops_input_side": "You used the input side ({n_in}) instead of the output side.",
-        "flops_per_position": "That is the work for one output value: count them all.",
-        "flops_generic": "Count the output values of {name}, the multiply-adds each needs, and "
-                         "2 FLOPs per multiply-add.",
-        "mem_right": "{params:,} parameters x 4 bytes x {copies} copies = {mb:,.1f} MB "
-                     "({mib:,.1f} MiB).",
-        "mem_copies": "That is {counted} numbers per parameter; training with {optimizer} "
-                      "keeps {copies}.",
-        "mem_weights_or_numbers": "That is the weights alone, or {copies} numbers per parameter "
-                                  "without their 4 bytes.",
-        "mem_no_bytes": "That counts numbers, not bytes: a float32 takes 4 bytes.",
-        "mem_bits": "A float32 is 32 bits, which is 4 bytes, not 32.",
-        "mem_gb": "That looks like gigabytes; give megabytes.",
-        "mem_bytes": "That looks like bytes; give megabytes (10^6 bytes).",
-        "mem_image_size": "That is for 224x224 inputs, but the image size changes fc.0: count "
-                          "AlexNet(image_size={size}).",
-        "mem_generic": "Count the parameters of AlexNet(image_size={size}), then the bytes that "
-                       "training with {optimizer} keeps for each.",
-    },
-    "zh": {
-        "layers_case": "你给 {name} 的数 {got:,} 不对。",
-        "layers_total": "这是总数：请给出 {n} 个整数，每层一个：{names}。",
-        "layers_order": "请给出由 {n} 个整数组成的列表，每层一个：{names}。",
-        "kernel": "k x k 的窗口在每个输入通道上有 k * k 个权重，而不是 k 个。",
-        "in_channels": "每个卷积核覆盖全部输入通道（{c_in} 个）。",
-        "params_right": "八层全对：{layers}；共 {total:,} 个参数。",
-        "params_biases": "这只是权重：每个输出还有一个偏置。",
-        "params_rgb": "AlexNet() 读入的是灰度图：conv.0 的输入通道数是 1，不是 3。",
-        "params_classes": "AlexNet() 有 10 个输出，每个类别一个，而不是 ImageNet 的 1000 个。",
-        "params_6x6": "224x224 的输入最后得到 5x5 的特征图，而不是 6x6（论文的 227x227 才是）。",
-        "params_generic": "{name} 的每一对输入和输出（以及窗口的每个像素）各有一个权重，再数偏置。",
-        "flops_right": "五个卷积层全对：{layers}；共 {total:,} 次浮点运算，占整个网络的 "
-                       "{share:.1%}。",
-        "flops_macs": "这是乘加的次数；每次乘加算 2 次浮点运算。",
-        "flops_bias": "你把偏置也算进去了；layer_summary 不算这部分。",
-        "flops_input_side": "你用了输入边长（{n_in}），而不是输出边长。",
-        "flops_per_position": "这只是一个输出值的计算量：要算上所有输出值。",
-        "flops_generic": "数一数 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 次"
-                         "浮点运算。",
-        "mem_right": "{params:,} 个参数 x 4 字节 x {copies} 份 = {mb:,.1f} MB（{mib:,.1f} MiB）。",
-        "mem_copies": "这相当于每个参数 {counted} 个数；用 {optimizer} 训练时要保存 {copies} 个。",
-        "mem_weights_or_numbers": "这是单单权重所占的内存，或者每个参数 {copies} 个数却没有乘以 4 "
-                                  "字节。",
-        "mem_no_bytes": "这是数值的个数，不是字节数：每个 float32 占 4 个字节。",
-        "mem_bits": "float32 是 32 位，也就是 4 个字节，而不是 32 个。",
-        "mem_gb": "这看起来是以 GB 为单位；请给出 MB。",
-        "mem_bytes": "这看起来是字节数；请给出 MB（10^6 字节）。",
-        "mem_image_size": "这是 224x224 输入时的内存，可是图像大小会改变 fc.0：请数 "
-                          "AlexNet(image_size={size}) 的参数。",
-        "mem_generic": "先数出 AlexNet(image_size={size}) 的参数量，再算用 {optimizer} 训练时"
-                       "每个参数要保存多少字节。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    layers_case=("Your count for {name}, {got:,}, is not right.",
+                 "你给 {name} 的数 {got:,} 不对。"),
+    layers_total=("That is the total: give {n} whole numbers, one per layer: {names}.",
+                  "这是总数：请给出 {n} 个整数，每层一个：{names}。"),
+    layers_order=("Give a list of {n} whole numbers, one per layer: {names}.",
+                  "请给出由 {n} 个整数组成的列表，每层一个：{names}。"),
+    kernel=("A k x k window has k * k weights per input channel, not k.",
+            "k x k 的窗口在每个输入通道上有 k * k 个权重，而不是 k 个。"),
+    in_channels=("Each filter spans all the input channels ({c_in}).",
+                 "每个卷积核覆盖全部输入通道（{c_in} 个）。"),
+    params_right=("All eight layers are right: {layers}; {total:,} parameters in all.",
+                  "八层全对：{layers}；共 {total:,} 个参数。"),
+    params_biases=("That is the weights only: every output has a bias too.",
+                   "这只是权重：每个输出还有一个偏置。"),
+    params_rgb=("AlexNet() reads grayscale images: conv.0 has 1 input channel, not 3.",
+                "AlexNet() 读入的是灰度图：conv.0 的输入通道数是 1，不是 3。"),
+    params_classes=("AlexNet() has 10 outputs, one per class, not ImageNet's 1000.",
+                    "AlexNet() 有 10 个输出，每个类别一个，而不是 ImageNet 的 1000 个。"),
+    params_6x6=("A 224x224 input ends in a map of 5x5, not 6x6 (the paper's 227x227 does).",
+                "224x224 的输入最后得到 5x5 的特征图，而不是 6x6（论文的 227x227 才是）。"),
+    params_generic=("Count the weights of {name} for every input-output pair (and window pixel), "
+                    "then the biases.",
+                    "{name} 的每一对输入和输出（以及窗口的每个像素）各有一个权重，再数偏置。"),
+    flops_right=("All five convolutions are right: {layers}; {total:,} FLOPs in all, {share:.1%} "
+                 "of the network's.",
+                 "五个卷积层全对：{layers}；共 {total:,} 次浮点运算，占整个网络的 {share:.1%}。"),
+    flops_macs=("That counts multiply-adds; each is 2 FLOPs.",
+                "这是乘加的次数；每次乘加算 2 次浮点运算。"),
+    flops_bias=("You added the biases; layer_summary leaves them out.",
+                "你把偏置也算进去了；layer_summary 不算这部分。"),
+    flops_input_side=("You used the input side ({n_in}) instead of the output side.",
+                      "你用了输入边长（{n_in}），而不是输出边长。"),
+    flops_per_position=("That is the work for one output value: count them all.",
+                        "这只是一个输出值的计算量：要算上所有输出值。"),
+    flops_generic=("Count the output values of {name}, the multiply-adds each needs, and 2 FLOPs "
+                   "per multiply-add.",
+                   "数一数 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 "
+                   "次浮点运算。"),
+    mem_right=("{params:,} parameters x 4 bytes x {copies} copies = {mb:,.1f} MB ({mib:,.1f} MiB).",
+               "{params:,} 个参数 x 4 字节 x {copies} 份 = {mb:,.1f} MB（{mib:,.1f} MiB）。"),
+    mem_copies=("That is {counted} numbers per parameter; training with {optimizer} keeps "
+                "{copies}.",
+                "这相当于每个参数 {counted} 个数；用 {optimizer} 训练时要保存 {copies} 个。"),
+    mem_weights_or_numbers=("That is the weights alone, or {copies} numbers per parameter without "
+                            "their 4 bytes.",
+                            "这是单单权重所占的内存，或者每个参数 {copies} 个数却没有乘以 4 "
+                            "字节。"),
+    mem_no_bytes=("That counts numbers, not bytes: a float32 takes 4 bytes.",
+                  "这是数值的个数，不是字节数：每个 float32 占 4 个字节。"),
+    mem_bits=("A float32 is 32 bits, which is 4 bytes, not 32.",
+              "float32 是 32 位，也就是 4 个字节，而不是 32 个。"),
+    mem_gb=("That looks like gigabytes; give megabytes.", "这看起来是以 GB 为单位；请给出 MB。"),
+    mem_bytes=("That looks like bytes; give megabytes (10^6 bytes).",
+               "这看起来是字节数；请给出 MB（10^6 字节）。"),
+    mem_image_size=("That is for 224x224 inputs, but the image size changes fc.0: count "
+                    "AlexNet(image_size={size}).",
+                    "这是 224x224 输入时的内存，可是图像大小会改变 fc.0："
+                    "请数 AlexNet(image_size={size}) 的参数。"),
+    mem_generic=("Count the parameters of AlexNet(image_size={size}), then the bytes that "
+                 "training with {optimizer} keeps for each.",
+                 "先数出 AlexNet(image_size={size}) 的参数量，再算用 {optimizer} "
+                 "训练时每个参数要保存多少字节。"),
+)  # fmt: skip
 
 
 def _meta_alexnet(image_size: int = 224) -> nn.Module:

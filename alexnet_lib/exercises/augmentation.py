@@ -7,57 +7,51 @@ from collections.abc import Callable
 
 import torch
 
-from ._common import Verdict, call, first_hint
+from ._common import Verdict, bilingual, call, first_hint
 
-MESSAGES = {
-    "en": {
-        "flip_right": "Over {calls} calls on {batch} images, each came back as it was or "
-                      "mirrored ({share:.0%}), by a fresh choice, in batched operations.",
-        "flip_case": "Over {calls} calls on a batch of {batch} images shaped {shape}.",
-        "flip_raised": "Your function raised {error}. It is called as fn(X), X shaped "
-                       "[B, C, H, W]: shape the random numbers [B, 1, 1, 1], one per image.",
-        "flip_not_tensor": "It returned {got}: return one tensor (torch.stack makes one).",
-        "flip_shape": "It returned shape {got}: keep the shape [B, C, H, W].",
-        "flip_vertical": "Image {index} came back upside down: a mirror is X.flip(-1).",
-        "flip_changed": "Image {index} must equal X[i] or X[i].flip(-1), same values and "
-                        "dtype, rather than mixing or scaling them.",
-        "flip_never": "No image was mirrored: mirror each with probability 0.5, by its own "
-                      "random choice.",
-        "flip_always": "Every image was mirrored: mirror each only with probability 0.5.",
-        "flip_whole_batch": "All images got the same choice: one random number for the whole "
-                            "batch flips all or none, like a transforms.v2 transform.",
-        "flip_repeats": "The same images were mirrored in every call: the choice must be new "
-                        "in every call, without seeding a generator inside.",
-        "flip_rate": "{share:.0%} were mirrored, not about half: torch.rand is uniform on "
-                     "[0, 1), unlike torch.randn.",
-        "flip_loop": "Its Python work grows with the batch ({few:,} lines for {small} images, "
-                     "{many:,} for {large}): a loop over the images, which the exercise rules "
-                     "out. Choose for all images at once, in tensor operations.",
-    },
-    "zh": {
-        "flip_right": "在一批 {batch} 张图像上调用 {calls} 次，每张都原样返回或左右镜像，"
-                      "{share:.0%} 被镜像，每张各自重新选择，而且用的是批量运算。",
-        "flip_case": "在一批 {batch} 张、形状为 {shape} 的图像上调用了 {calls} 次。",
-        "flip_raised": "你的函数抛出了 {error}。调用方式是 fn(X)，X 的形状为 [B, C, H, W]："
-                       "随机数的形状应为 [B, 1, 1, 1]，每张图像一个。",
-        "flip_not_tensor": "它返回了 {got}：请返回一个张量（torch.stack 可以拼成一个）。",
-        "flip_shape": "它返回的形状是 {got}：形状要保持 [B, C, H, W]。",
-        "flip_vertical": "第 {index} 张图像被上下颠倒了：左右镜像是 X.flip(-1)。",
-        "flip_changed": "第 {index} 张图像必须等于 X[i] 或 X[i].flip(-1)，数值和数据类型都不变，"
-                        "不能混合或缩放。",
-        "flip_never": "没有一张图像被镜像：每张图像以 0.5 的概率被镜像，各自随机选择。",
-        "flip_always": "所有图像都被镜像了：每张图像只应以 0.5 的概率被镜像。",
-        "flip_whole_batch": "所有图像得到的都是同一个选择：整批只抽一个随机数，就会全部翻转或全不"
-                            "翻转，就像 transforms.v2 的变换那样。",
-        "flip_repeats": "每次调用被镜像的都是同一批图像：每次调用都要重新选择，也不要在函数里"
-                        "设种子。",
-        "flip_rate": "有 {share:.0%} 被镜像，而不是大约一半：torch.rand 在 [0, 1) 上均匀分布，"
-                     "torch.randn 则不然。",
-        "flip_loop": "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 "
-                     "{many:,} 行）：这是对图像逐张进行的循环，而练习不允许。要用张量运算一次为"
-                     "所有图像作出选择。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    flip_right=("Over {calls} calls on {batch} images, each came back as it was or mirrored "
+                "({share:.0%}), by a fresh choice, in batched operations.",
+                "在一批 {batch} 张图像上调用 {calls} 次，每张都原样返回或左右镜像，{share:.0%} "
+                "被镜像，每张各自重新选择，而且用的是批量运算。"),
+    flip_case=("Over {calls} calls on a batch of {batch} images shaped {shape}.",
+               "在一批 {batch} 张、形状为 {shape} 的图像上调用了 {calls} 次。"),
+    flip_raised=("Your function raised {error}. It is called as fn(X), X shaped [B, C, H, W]: "
+                 "shape the random numbers [B, 1, 1, 1], one per image.",
+                 "你的函数抛出了 {error}。调用方式是 fn(X)，X 的形状为 [B, C, H, W]："
+                 "随机数的形状应为 [B, 1, 1, 1]，每张图像一个。"),
+    flip_not_tensor=("It returned {got}: return one tensor (torch.stack makes one).",
+                     "它返回了 {got}：请返回一个张量（torch.stack 可以拼成一个）。"),
+    flip_shape=("It returned shape {got}: keep the shape [B, C, H, W].",
+                "它返回的形状是 {got}：形状要保持 [B, C, H, W]。"),
+    flip_vertical=("Image {index} came back upside down: a mirror is X.flip(-1).",
+                   "第 {index} 张图像被上下颠倒了：左右镜像是 X.flip(-1)。"),
+    flip_changed=("Image {index} must equal X[i] or X[i].flip(-1), same values and dtype, rather "
+                  "than mixing or scaling them.",
+                  "第 {index} 张图像必须等于 X[i] 或 X[i].flip(-1)，数值和数据类型都不变，"
+                  "不能混合或缩放。"),
+    flip_never=("No image was mirrored: mirror each with probability 0.5, by its own random "
+                "choice.",
+                "没有一张图像被镜像：每张图像以 0.5 的概率被镜像，各自随机选择。"),
+    flip_always=("Every image was mirrored: mirror each only with probability 0.5.",
+                 "所有图像都被镜像了：每张图像只应以 0.5 的概率被镜像。"),
+    flip_whole_batch=("All images got the same choice: one random number for the whole batch "
+                      "flips all or none, like a transforms.v2 transform.",
+                      "所有图像得到的都是同一个选择：整批只抽一个随机数，就会全部翻转或全不翻转，"
+                      "就像 transforms.v2 的变换那样。"),
+    flip_repeats=("The same images were mirrored in every call: the choice must be new in every "
+                  "call, without seeding a generator inside.",
+                  "每次调用被镜像的都是同一批图像：每次调用都要重新选择，也不要在函数里设种子。"),
+    flip_rate=("{share:.0%} were mirrored, not about half: torch.rand is uniform on [0, 1), "
+               "unlike torch.randn.",
+               "有 {share:.0%} 被镜像，而不是大约一半：torch.rand 在 [0, 1) "
+               "上均匀分布，torch.randn 则不然。"),
+    flip_loop=("Its Python work grows with the batch ({few:,} lines for {small} images, {many:,} "
+               "for {large}): a loop over the images, which the exercise rules out. Choose for "
+               "all images at once, in tensor operations.",
+               "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 {many:,} 行"
+               "）：这是对图像逐张进行的循环，而练习不允许。要用张量运算一次为所有图像作出选择。"),
+)  # fmt: skip
 
 
 def python_lines(fn: Callable, *args: object) -> int:

@@ -7,82 +7,75 @@ from collections.abc import Callable
 
 import torch
 
-from ._common import Verdict, call, check_calls, first_hint
+from ._common import Verdict, bilingual, call, check_calls, first_hint
 
-MESSAGES = {
-    "en": {
-        "dropout_right": "Your dropout zeroes a fraction p of the entries, afresh for every "
-                         "example, and scales the rest by 1/(1-p), so the mean stays 1.\n{cases}",
-        "dropout_stats": "p={p}: {zeroed:.3f} zeroed, survivors {survivors}, mean {mean:.3f}",
-        "dropout_case": "On a batch of ones shaped {shape}, p={p}: {zeroed:.3f} of the entries "
-                        "zeroed (expected about {p}), survivors {survivors}, mean {mean:.3f} "
-                        "(expected 1).",
-        "dropout_call": "It is called as fn(X, p) and returns a tensor shaped like X.",
-        "dropout_shape": "Dropout keeps the shape: one random draw per entry.",
-        "dropout_dtype": "Keep X's dtype: a mask made by a *_like function has it.",
-        "dropout_inplace": "Your function changed its input X.",
-        "dropout_inplace_hint": "Leave X as it is and return a new tensor: autograd needs X.",
-        "dropout_p0": "But with p=0 nothing is dropped or scaled: the output is X itself.",
-        "dropout_p1": "With p=1 every entry is dropped and 1/(1-p) divides by zero: treat p == 1 "
-                      "on its own.",
-        "dropout_none_dropped": "Nothing was dropped: random numbers choose the entries, not X.",
-        "dropout_shared_mask": "Every example lost the same entries: one mask for the whole "
-                               "batch (e.g. X.shape[1:]). Each example needs its own.",
-        "dropout_whole_examples": "Whole examples were dropped: draw for every entry.",
-        "dropout_swapped": "You keep each entry with probability p, the dropping probability.",
-        "dropout_fraction": "Zero each entry with probability p, independently of the others.",
-        "dropout_no_scale": "The survivors keep their value, so the mean shrinks to 1 - p.",
-        "dropout_scale_p": "You scaled with p; the scale comes from the probability of *keeping*.",
-        "dropout_scale_keep": "You multiplied the survivors by 1 - p; divide by it instead.",
-        "dropout_scale_mixed": "Every survivor must be scaled by the same factor.",
-        "dropout_scale_generic": "Scale the survivors so that every entry keeps its mean.",
-        "dropout_fixed": "Two calls with the same X and p returned the same output.",
-        "dropout_fixed_hint": "Draw a fresh random mask on every call.",
-        "var_right": "Var[dropout(h, p)] = p/(1-p) * h^2; e.g. {example}.",
-        "var_call": "It is called as fn(h, p) with two numbers and returns a number.",
-        "var_second_moment": "That is E[h'^2]: the variance subtracts (E[h'])^2 = h^2.",
-        "var_no_scale": "That is the variance of mask * h, without the 1/(1-p) scaling.",
-        "var_not_squared": "Scaling a value by a scales its variance by a^2: h enters squared.",
-        "var_std": "That is the standard deviation, not the variance.",
-        "var_zero": "Your function returns 0, but h' takes two different values.",
-        "var_generic": "h' is h/(1-p) with probability 1 - p, else 0: E[h'^2] - (E[h'])^2.",
-    },
-    "zh": {
-        "dropout_right": "你的丢弃法把比例为 p 的元素置零，每个样本各自抽取，其余元素乘以 1/(1-p)，"
-                         "因此均值保持为 1。\n{cases}",
-        "dropout_stats": "p={p}：置零 {zeroed:.3f}，保留的元素 {survivors}，均值 {mean:.3f}",
-        "dropout_case": "在形状为 {shape} 的全 1 批量上，p={p}：置零的比例为 {zeroed:.3f}"
-                        "（应约为 {p}），保留的元素 {survivors}，均值为 {mean:.3f}（应为 1）。",
-        "dropout_call": "调用方式是 fn(X, p)，应返回与 X 形状相同的张量。",
-        "dropout_shape": "丢弃法不改变形状：每个元素各抽一次随机数。",
-        "dropout_dtype": "请保持 X 的数据类型：用 *_like 函数生成的掩码会沿用它。",
-        "dropout_inplace": "你的函数修改了输入 X。",
-        "dropout_inplace_hint": "不要改动 X，而是返回一个新张量：自动求导还要用到 X。",
-        "dropout_p0": "可是 p=0 时什么也不丢弃，也不放大：输出就是 X 本身。",
-        "dropout_p1": "p=1 时所有元素都被丢弃，而 1/(1-p) 是除以零：要单独处理 p == 1。",
-        "dropout_none_dropped": "一个元素也没有丢弃：要由随机数决定丢弃哪些元素，而不是由 X 决定。",
-        "dropout_shared_mask": "每个样本丢弃的都是同样的元素：整批只用了一个掩码（例如 "
-                               "X.shape[1:]）。每个样本都要各自抽取。",
-        "dropout_whole_examples": "整个样本被丢弃了：要为每个元素抽取。",
-        "dropout_swapped": "你以概率 p 保留元素，可 p 是丢弃的概率。",
-        "dropout_fraction": "每个元素都应独立地以概率 p 被置零。",
-        "dropout_no_scale": "保留下来的元素没有放大，于是均值缩小为 1 - p。",
-        "dropout_scale_p": "你用 p 去缩放；缩放的因子取决于*保留*的概率。",
-        "dropout_scale_keep": "你把保留下来的元素乘以了 1 - p，应当除以它。",
-        "dropout_scale_mixed": "每个保留下来的元素都应乘以同一个因子。",
-        "dropout_scale_generic": "放大保留下来的元素，使每个元素的均值不变。",
-        "dropout_fixed": "用同样的 X 和 p 调用两次，得到的输出完全相同。",
-        "dropout_fixed_hint": "每次调用都要重新抽取随机掩码。",
-        "var_right": "Var[dropout(h, p)] = p/(1-p) * h^2，例如 {example}。",
-        "var_call": "调用方式是 fn(h, p)，两个参数都是数，返回一个数。",
-        "var_second_moment": "这是 E[h'^2]：方差还要减去 (E[h'])^2 = h^2。",
-        "var_no_scale": "这是 mask * h 的方差，少了 1/(1-p) 的放大。",
-        "var_not_squared": "一个量乘以 a，方差就乘以 a^2：h 应以平方的形式出现。",
-        "var_std": "这是标准差，而不是方差。",
-        "var_zero": "你的函数返回 0，可是 h' 有两个不同的取值。",
-        "var_generic": "h' 以 1 - p 的概率等于 h/(1-p)，否则为 0：E[h'^2] - (E[h'])^2。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    dropout_right=("Your dropout zeroes a fraction p of the entries, afresh for every example, "
+                   "and scales the rest by 1/(1-p), so the mean stays 1.\n{cases}",
+                   "你的丢弃法把比例为 p 的元素置零，每个样本各自抽取，其余元素乘以 1/(1-p)，"
+                   "因此均值保持为 1。\n{cases}"),
+    dropout_stats=("p={p}: {zeroed:.3f} zeroed, survivors {survivors}, mean {mean:.3f}",
+                   "p={p}：置零 {zeroed:.3f}，保留的元素 {survivors}，均值 {mean:.3f}"),
+    dropout_case=("On a batch of ones shaped {shape}, p={p}: {zeroed:.3f} of the entries zeroed "
+                  "(expected about {p}), survivors {survivors}, mean {mean:.3f} (expected 1).",
+                  "在形状为 {shape} 的全 1 批量上，p={p}：置零的比例为 {zeroed:.3f}（应约为 "
+                  "{p}），保留的元素 {survivors}，均值为 {mean:.3f}（应为 1）。"),
+    dropout_call=("It is called as fn(X, p) and returns a tensor shaped like X.",
+                  "调用方式是 fn(X, p)，应返回与 X 形状相同的张量。"),
+    dropout_shape=("Dropout keeps the shape: one random draw per entry.",
+                   "丢弃法不改变形状：每个元素各抽一次随机数。"),
+    dropout_dtype=("Keep X's dtype: a mask made by a *_like function has it.",
+                   "请保持 X 的数据类型：用 *_like 函数生成的掩码会沿用它。"),
+    dropout_inplace=("Your function changed its input X.", "你的函数修改了输入 X。"),
+    dropout_inplace_hint=("Leave X as it is and return a new tensor: autograd needs X.",
+                          "不要改动 X，而是返回一个新张量：自动求导还要用到 X。"),
+    dropout_p0=("But with p=0 nothing is dropped or scaled: the output is X itself.",
+                "可是 p=0 时什么也不丢弃，也不放大：输出就是 X 本身。"),
+    dropout_p1=("With p=1 every entry is dropped and 1/(1-p) divides by zero: treat p == 1 on its "
+                "own.",
+                "p=1 时所有元素都被丢弃，而 1/(1-p) 是除以零：要单独处理 p == 1。"),
+    dropout_none_dropped=("Nothing was dropped: random numbers choose the entries, not X.",
+                          "一个元素也没有丢弃：要由随机数决定丢弃哪些元素，而不是由 X 决定。"),
+    dropout_shared_mask=("Every example lost the same entries: one mask for the whole batch (e.g. "
+                         "X.shape[1:]). Each example needs its own.",
+                         "每个样本丢弃的都是同样的元素：整批只用了一个掩码（例如 X.shape[1:]）"
+                         "。每个样本都要各自抽取。"),
+    dropout_whole_examples=("Whole examples were dropped: draw for every entry.",
+                            "整个样本被丢弃了：要为每个元素抽取。"),
+    dropout_swapped=("You keep each entry with probability p, the dropping probability.",
+                     "你以概率 p 保留元素，可 p 是丢弃的概率。"),
+    dropout_fraction=("Zero each entry with probability p, independently of the others.",
+                      "每个元素都应独立地以概率 p 被置零。"),
+    dropout_no_scale=("The survivors keep their value, so the mean shrinks to 1 - p.",
+                      "保留下来的元素没有放大，于是均值缩小为 1 - p。"),
+    dropout_scale_p=("You scaled with p; the scale comes from the probability of *keeping*.",
+                     "你用 p 去缩放；缩放的因子取决于*保留*的概率。"),
+    dropout_scale_keep=("You multiplied the survivors by 1 - p; divide by it instead.",
+                        "你把保留下来的元素乘以了 1 - p，应当除以它。"),
+    dropout_scale_mixed=("Every survivor must be scaled by the same factor.",
+                         "每个保留下来的元素都应乘以同一个因子。"),
+    dropout_scale_generic=("Scale the survivors so that every entry keeps its mean.",
+                           "放大保留下来的元素，使每个元素的均值不变。"),
+    dropout_fixed=("Two calls with the same X and p returned the same output.",
+                   "用同样的 X 和 p 调用两次，得到的输出完全相同。"),
+    dropout_fixed_hint=("Draw a fresh random mask on every call.",
+                        "每次调用都要重新抽取随机掩码。"),
+    var_right=("Var[dropout(h, p)] = p/(1-p) * h^2; e.g. {example}.",
+               "Var[dropout(h, p)] = p/(1-p) * h^2，例如 {example}。"),
+    var_call=("It is called as fn(h, p) with two numbers and returns a number.",
+              "调用方式是 fn(h, p)，两个参数都是数，返回一个数。"),
+    var_second_moment=("That is E[h'^2]: the variance subtracts (E[h'])^2 = h^2.",
+                       "这是 E[h'^2]：方差还要减去 (E[h'])^2 = h^2。"),
+    var_no_scale=("That is the variance of mask * h, without the 1/(1-p) scaling.",
+                  "这是 mask * h 的方差，少了 1/(1-p) 的放大。"),
+    var_not_squared=("Scaling a value by a scales its variance by a^2: h enters squared.",
+                     "一个量乘以 a，方差就乘以 a^2：h 应以平方的形式出现。"),
+    var_std=("That is the standard deviation, not the variance.", "这是标准差，而不是方差。"),
+    var_zero=("Your function returns 0, but h' takes two different values.",
+              "你的函数返回 0，可是 h' 有两个不同的取值。"),
+    var_generic=("h' is h/(1-p) with probability 1 - p, else 0: E[h'^2] - (E[h'])^2.",
+                 "h' 以 1 - p 的概率等于 h/(1-p)，否则为 0：E[h'^2] - (E[h'])^2。"),
+)  # fmt: skip
 
 MASK_MISTAKES = [  # (predicate on the kept entries [examples, entries], zeroed share, p; key)
     (lambda kept, zeroed, p: bool(kept.all()), "dropout_none_dropped"),

@@ -10,78 +10,69 @@ from functools import cache
 
 from ..models import AlexNet, LeNet, conv_output_size
 from ..summary import layer_summary
-from ._common import Verdict, as_number, check_calls, check_number
+from ._common import Verdict, as_number, bilingual, check_calls, check_number
 
-MESSAGES = {
-    "en": {
-        "conv_right": "Your formula agrees with PyTorch on all {n} cases.",
-        "conv_call": "It is called as fn(size, kernel, stride, padding) and returns one "
-                     "whole number.",
-        "conv_not_int": "You didn't round: a window that doesn't fit is dropped, so round down.",
-        "conv_ceil": "You rounded up, but a window that would run past the edge is dropped.",
-        "conv_no_plus_one": "You counted the steps, not the positions: add 1 for the first.",
-        "conv_padding_once": "You padded one side only: use 2 * padding.",
-        "conv_no_padding": "You left out the padding, which widens the input: use n + 2p.",
-        "conv_no_stride": "You left out the stride: divide the distance the window travels by s.",
-        "conv_unchanged": "That is the size unchanged, but the window and the stride shrink it.",
-        "conv_generic": "How far can the window travel, in how many whole steps of s?",
-        "lenet_right": "LeNet-5 has {total:,} trainable parameters: {layers}.",
-        "lenet_not_int": "Give a whole number: a parameter count is a count.",
-        "lenet_biases": "You counted the weights only: every map and every unit has a bias too, "
-                        "the subsampling maps included.",
-        "lenet_layer_missing": "You left out the layer {name}.",
-        "lenet_c3_full": "You wired C3 to all six S2 maps: count only the maps each of its 16 "
-                         "maps reads.",
-        "lenet_pool_free": "S2 and S4 are not plain average pooling: each of their maps has a "
-                           "trainable coefficient and a bias.",
-        "lenet_pool_kernel": "A subsampling map has one coefficient for the whole 2 x 2 block, "
-                             "not one per pixel, plus its bias.",
-        "lenet_rbf": "The RBF output layer's parameters were set by hand and kept fixed: count "
-                     "the trainable ones only.",
-        "lenet_modern": "That is the book's modernised LeNet, not LeNet-5 of 1998.",
-        "lenet_generic": "Go through C1 to F6 one by one: the connection table of C3, two "
-                         "parameters per subsampling map, weights and biases.",
-        "share_right": "{fc:,} of AlexNet's {total:,} parameters ({share:.1%}) are in its three "
-                       "fully connected layers.",
-        "share_range": "Give a fraction between 0 and 1.",
-        "share_conv": "That is the convolutional layers' share, not the Linear layers'.",
-        "share_flops": "That is the Linear layers' share of the FLOPs, not of the parameters.",
-        "share_generic": "Only the 'Linear' layers count; right within {tolerance}, or rounded "
-                         "to one decimal.",
-    },
-    "zh": {
-        "conv_right": "你的公式在全部 {n} 个用例上都与 PyTorch 一致。",
-        "conv_call": "调用方式是 fn(size, kernel, stride, padding)，应返回一个整数。",
-        "conv_not_int": "你没有取整：放不下的窗口会被舍弃，所以要向下取整。",
-        "conv_ceil": "你向上取整了，可是越过边界的窗口会被舍弃。",
-        "conv_no_plus_one": "你数的是步数而不是位置：第一个位置还要加 1。",
-        "conv_padding_once": "你只在一侧加了填充：应写成 2 * padding。",
-        "conv_no_padding": "你漏掉了把输入加宽的填充：应写成 n + 2p。",
-        "conv_no_stride": "你漏掉了步幅：窗口移动的距离要除以 s。",
-        "conv_unchanged": "这是原来的边长，可是窗口和步幅都会让它变小。",
-        "conv_generic": "窗口能移动多远？这段距离合多少个完整的步长 s？",
-        "lenet_right": "LeNet-5 共有 {total:,} 个可训练参数：{layers}。",
-        "lenet_not_int": "请给出整数：参数量是数出来的。",
-        "lenet_biases": "你只数了权重：每张特征图、每个单元都还有一个偏置，"
-                        "下采样层的特征图也不例外。",
-        "lenet_layer_missing": "你漏掉了 {name} 层。",
-        "lenet_c3_full": "你让 C3 连接了 S2 的全部 6 张特征图：只数 C3 的 16 张特征图"
-                         "各自读取的那几张。",
-        "lenet_pool_free": "S2 和 S4 不是普通的平均池化：它们的每张特征图都有一个可训练的"
-                           "系数和一个偏置。",
-        "lenet_pool_kernel": "下采样层的每张特征图对整个 2 x 2 区块只用一个系数，"
-                             "而不是每个像素一个，再加一个偏置。",
-        "lenet_rbf": "RBF 输出层的参数是人工设定、固定不变的：只数可训练的参数。",
-        "lenet_modern": "这是本书的现代版 LeNet，不是 1998 年的 LeNet-5。",
-        "lenet_generic": "从 C1 到 F6 逐层数：注意 C3 的连接表、每张下采样特征图的两个参数，"
-                         "权重和偏置都要数。",
-        "share_right": "AlexNet 的 {total:,} 个参数中有 {fc:,} 个（{share:.1%}）在三个全连接层里。",
-        "share_range": "请给出 0 到 1 之间的比例。",
-        "share_conv": "这是卷积层所占的比例，不是全连接层（Linear）的。",
-        "share_flops": "这是全连接层在浮点运算量中的占比，不是在参数量中的。",
-        "share_generic": "只算 'Linear' 层；相差不超过 {tolerance} 或四舍五入到一位小数都算对。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    conv_right=("Your formula agrees with PyTorch on all {n} cases.",
+                "你的公式在全部 {n} 个用例上都与 PyTorch 一致。"),
+    conv_call=("It is called as fn(size, kernel, stride, padding) and returns one whole number.",
+               "调用方式是 fn(size, kernel, stride, padding)，应返回一个整数。"),
+    conv_not_int=("You didn't round: a window that doesn't fit is dropped, so round down.",
+                  "你没有取整：放不下的窗口会被舍弃，所以要向下取整。"),
+    conv_ceil=("You rounded up, but a window that would run past the edge is dropped.",
+               "你向上取整了，可是越过边界的窗口会被舍弃。"),
+    conv_no_plus_one=("You counted the steps, not the positions: add 1 for the first.",
+                      "你数的是步数而不是位置：第一个位置还要加 1。"),
+    conv_padding_once=("You padded one side only: use 2 * padding.",
+                       "你只在一侧加了填充：应写成 2 * padding。"),
+    conv_no_padding=("You left out the padding, which widens the input: use n + 2p.",
+                     "你漏掉了把输入加宽的填充：应写成 n + 2p。"),
+    conv_no_stride=("You left out the stride: divide the distance the window travels by s.",
+                    "你漏掉了步幅：窗口移动的距离要除以 s。"),
+    conv_unchanged=("That is the size unchanged, but the window and the stride shrink it.",
+                    "这是原来的边长，可是窗口和步幅都会让它变小。"),
+    conv_generic=("How far can the window travel, in how many whole steps of s?",
+                  "窗口能移动多远？这段距离合多少个完整的步长 s？"),
+    lenet_right=("LeNet-5 has {total:,} trainable parameters: {layers}.",
+                 "LeNet-5 共有 {total:,} 个可训练参数：{layers}。"),
+    lenet_not_int=("Give a whole number: a parameter count is a count.",
+                   "请给出整数：参数量是数出来的。"),
+    lenet_biases=("You counted the weights only: every map and every unit has a bias too, the "
+                  "subsampling maps included.",
+                  "你只数了权重：每张特征图、每个单元都还有一个偏置，下采样层的特征图也不例外。"),
+    lenet_layer_missing=("You left out the layer {name}.", "你漏掉了 {name} 层。"),
+    lenet_c3_full=("You wired C3 to all six S2 maps: count only the maps each of its 16 maps "
+                   "reads.",
+                   "你让 C3 连接了 S2 的全部 6 张特征图：只数 C3 的 16 张特征图各自读取的那几张。"),
+    lenet_pool_free=("S2 and S4 are not plain average pooling: each of their maps has a trainable "
+                     "coefficient and a bias.",
+                     "S2 和 S4 不是普通的平均池化：它们的每张特征图都有一个可训练的系数和一个偏置"
+                     "。"),
+    lenet_pool_kernel=("A subsampling map has one coefficient for the whole 2 x 2 block, not one "
+                       "per pixel, plus its bias.",
+                       "下采样层的每张特征图对整个 2 x 2 区块只用一个系数，而不是每个像素一个，"
+                       "再加一个偏置。"),
+    lenet_rbf=("The RBF output layer's parameters were set by hand and kept fixed: count the "
+               "trainable ones only.",
+               "RBF 输出层的参数是人工设定、固定不变的：只数可训练的参数。"),
+    lenet_modern=("That is the book's modernised LeNet, not LeNet-5 of 1998.",
+                  "这是本书的现代版 LeNet，不是 1998 年的 LeNet-5。"),
+    lenet_generic=("Go through C1 to F6 one by one: the connection table of C3, two parameters "
+                   "per subsampling map, weights and biases.",
+                   "从 C1 到 F6 逐层数：注意 C3 的连接表、每张下采样特征图的两个参数，"
+                   "权重和偏置都要数。"),
+    share_right=("{fc:,} of AlexNet's {total:,} parameters ({share:.1%}) are in its three fully "
+                 "connected layers.",
+                 "AlexNet 的 {total:,} 个参数中有 {fc:,} 个（{share:.1%}）在三个全连接层里。"),
+    share_range=("Give a fraction between 0 and 1.", "请给出 0 到 1 之间的比例。"),
+    share_conv=("That is the convolutional layers' share, not the Linear layers'.",
+                "这是卷积层所占的比例，不是全连接层（Linear）的。"),
+    share_flops=("That is the Linear layers' share of the FLOPs, not of the parameters.",
+                 "这是全连接层在浮点运算量中的占比，不是在参数量中的。"),
+    share_generic=("Only the 'Linear' layers count; right within {tolerance}, or rounded to one "
+                   "decimal.",
+                   "只算 'Linear' 层；相差不超过 {tolerance} 或四舍五入到一位小数都算对。"),
+)  # fmt: skip
 
 
 CONV_MISTAKES = [

@@ -8,69 +8,60 @@ import torch
 
 from ..bench import recorded_results
 from ..evaluation import confusion_matrix
-from ._common import Verdict, call, check_number, first_hint
+from ._common import Verdict, bilingual, call, check_number, first_hint
 
-MESSAGES = {
-    "en": {
-        "cm_right": "Your matrix agrees with the reference in all {n} cases, unseen classes too.",
-        "cm_case": "For {n} examples and num_classes={k}.",
-        "cm_raised": "Your function raised {error}. It is called as fn(predicted, labels, "
-                     "num_classes) and returns a [num_classes, num_classes] tensor of counts.",
-        "cm_not_tensor": "It returned {got}: return a tensor of counts, a row and a column "
-                         "per class.",
-        "cm_shape": "Your matrix is shaped {got}, not {expected}: take the size from "
-                    "num_classes (bincount's minlength), since a class may never occur.",
-        "cm_transposed": "Your matrix is transposed: rows are the true classes, columns the "
-                         "predictions.",
-        "cm_shares": "Your matrix holds shares: count the examples (shares are for plotting).",
-        "cm_empty": "Your matrix is all zeros: every example adds 1 at its true class's row "
-                    "and its prediction's column.",
-        "cm_diagonal": "Only the diagonal is filled in: count every example, right or wrong.",
-        "cm_total": "Your counts add up to {got}, not {n}: counts[labels, predicted] += 1 "
-                    "counts a repeated pair once (index_put_ has accumulate=True).",
-        "cm_wrong": "Entry [{i}, {j}] is {got}: entry [i, j] counts the examples of true class "
-                    "i predicted as j.",
-        "hours_right": "At {speed:.2f} images/s, {epochs} epochs of {n:,} images take "
-                       "{hours:.1f} hours ({record}).",
-        "hours_seconds": "That is the time in seconds: divide by 3,600 for hours.",
-        "hours_minutes": "That is the time in minutes: divide by 60 for hours.",
-        "hours_batch": "That uses the speed at a larger batch; the naive version used "
-                       "batch_size=1.",
-        "hours_library": "That uses the library's speed, not the naive version's at batch 1.",
-        "hours_test": "Count the {n:,} training images only, without the test pass.",
-        "hours_one_epoch": "That is one epoch; the naive version asked for num_epochs={epochs}.",
-        "hours_size": "That uses the speed at another image size; the naive version used "
-                      "{size} px.",
-        "hours_generic": "Start from the speed of the naive version at batch 1 in the record; "
-                         "within 5% counts as right.",
-    },
-    "zh": {
-        "cm_right": "你的矩阵在全部 {n} 个用例上都与参考实现一致，包括从未出现的类别。",
-        "cm_case": "用例：{n} 个样本，num_classes={k}。",
-        "cm_raised": "你的函数抛出了 {error}。调用方式是 fn(predicted, labels, num_classes)，"
-                     "应返回 [num_classes, num_classes] 的计数张量。",
-        "cm_not_tensor": "它返回了 {got}：请返回计数张量，每个类别占一行一列。",
-        "cm_shape": "你的矩阵形状是 {got}，而不是 {expected}：大小要取自 num_classes（bincount "
-                    "的 minlength），因为有的类别可能从未出现。",
-        "cm_transposed": "你的矩阵转置了：行是真实类别，列是预测类别。",
-        "cm_shares": "你的矩阵里是比例：要数样本个数（比例是画图时才用的）。",
-        "cm_empty": "你的矩阵全是零：每个样本都要在它的真实类别那一行、预测类别那一列加 1。",
-        "cm_diagonal": "只填了对角线：每个样本无论对错都要计数。",
-        "cm_total": "你的计数加起来是 {got}，而不是 {n}：counts[labels, predicted] += 1 对重复的"
-                    "一对只加一次（index_put_ 有 accumulate=True）。",
-        "cm_wrong": "第 [{i}, {j}] 项是 {got}：第 [i, j] 项统计真实类别为 i、被预测为 j 的样本数。",
-        "hours_right": "以每秒 {speed:.2f} 张图像的速度，{n:,} 张图像训练 {epochs} 个迭代周期需要 "
-                       "{hours:.1f} 小时（{record}）。",
-        "hours_seconds": "这是以秒为单位的时间：除以 3,600 才是小时。",
-        "hours_minutes": "这是以分钟为单位的时间：除以 60 才是小时。",
-        "hours_batch": "这用的是更大批量时的速度；朴素版本用的是 batch_size=1。",
-        "hours_library": "这用的是本库的速度，而不是朴素版本在批量 1 时的速度。",
-        "hours_test": "只算 {n:,} 张训练图像，不包括测试。",
-        "hours_one_epoch": "这只是一个迭代周期；朴素版本设的是 num_epochs={epochs}。",
-        "hours_size": "这用的是另一种图像尺寸下的速度；朴素版本用的是 {size} 像素。",
-        "hours_generic": "从记录中朴素版本在批量 1 时的速度出发；相差不超过 5% 都算对。",
-    },
-}  # fmt: skip
+MESSAGES = bilingual(
+    cm_right=("Your matrix agrees with the reference in all {n} cases, unseen classes too.",
+              "你的矩阵在全部 {n} 个用例上都与参考实现一致，包括从未出现的类别。"),
+    cm_case=("For {n} examples and num_classes={k}.", "用例：{n} 个样本，num_classes={k}。"),
+    cm_raised=("Your function raised {error}. It is called as fn(predicted, labels, num_classes) "
+               "and returns a [num_classes, num_classes] tensor of counts.",
+               "你的函数抛出了 {error}。调用方式是 fn(predicted, labels, num_classes)，"
+               "应返回 [num_classes, num_classes] 的计数张量。"),
+    cm_not_tensor=("It returned {got}: return a tensor of counts, a row and a column per class.",
+                   "它返回了 {got}：请返回计数张量，每个类别占一行一列。"),
+    cm_shape=("Your matrix is shaped {got}, not {expected}: take the size from num_classes "
+              "(bincount's minlength), since a class may never occur.",
+              "你的矩阵形状是 {got}，而不是 {expected}：大小要取自 num_classes（bincount "
+              "的 minlength），因为有的类别可能从未出现。"),
+    cm_transposed=("Your matrix is transposed: rows are the true classes, columns the predictions.",
+                   "你的矩阵转置了：行是真实类别，列是预测类别。"),
+    cm_shares=("Your matrix holds shares: count the examples (shares are for plotting).",
+               "你的矩阵里是比例：要数样本个数（比例是画图时才用的）。"),
+    cm_empty=("Your matrix is all zeros: every example adds 1 at its true class's row and its "
+              "prediction's column.",
+              "你的矩阵全是零：每个样本都要在它的真实类别那一行、预测类别那一列加 1。"),
+    cm_diagonal=("Only the diagonal is filled in: count every example, right or wrong.",
+                 "只填了对角线：每个样本无论对错都要计数。"),
+    cm_total=("Your counts add up to {got}, not {n}: counts[labels, predicted] += 1 counts a "
+              "repeated pair once (index_put_ has accumulate=True).",
+              "你的计数加起来是 {got}，而不是 {n}：counts[labels, predicted] += 1 "
+              "对重复的一对只加一次（index_put_ 有 accumulate=True）。"),
+    cm_wrong=("Entry [{i}, {j}] is {got}: entry [i, j] counts the examples of true class i "
+              "predicted as j.",
+              "第 [{i}, {j}] 项是 {got}：第 [i, j] 项统计真实类别为 i、被预测为 j 的样本数。"),
+    hours_right=("At {speed:.2f} images/s, {epochs} epochs of {n:,} images take {hours:.1f} hours "
+                 "({record}).",
+                 "以每秒 {speed:.2f} 张图像的速度，{n:,} 张图像训练 {epochs} "
+                 "个迭代周期需要 {hours:.1f} 小时（{record}）。"),
+    hours_seconds=("That is the time in seconds: divide by 3,600 for hours.",
+                   "这是以秒为单位的时间：除以 3,600 才是小时。"),
+    hours_minutes=("That is the time in minutes: divide by 60 for hours.",
+                   "这是以分钟为单位的时间：除以 60 才是小时。"),
+    hours_batch=("That uses the speed at a larger batch; the naive version used batch_size=1.",
+                 "这用的是更大批量时的速度；朴素版本用的是 batch_size=1。"),
+    hours_library=("That uses the library's speed, not the naive version's at batch 1.",
+                   "这用的是本库的速度，而不是朴素版本在批量 1 时的速度。"),
+    hours_test=("Count the {n:,} training images only, without the test pass.",
+                "只算 {n:,} 张训练图像，不包括测试。"),
+    hours_one_epoch=("That is one epoch; the naive version asked for num_epochs={epochs}.",
+                     "这只是一个迭代周期；朴素版本设的是 num_epochs={epochs}。"),
+    hours_size=("That uses the speed at another image size; the naive version used {size} px.",
+                "这用的是另一种图像尺寸下的速度；朴素版本用的是 {size} 像素。"),
+    hours_generic=("Start from the speed of the naive version at batch 1 in the record; within 5% "
+                   "counts as right.",
+                   "从记录中朴素版本在批量 1 时的速度出发；相差不超过 5% 都算对。"),
+)  # fmt: skip
 
 CM_CASES = ((200, 10, 10), (57, 10, 7), (300, 3, 3))  # (examples, num_classes, labels drawn)
 CM_MISTAKES = [  # (predicate on (got, right counts, examples), hint key)
