@@ -1,7 +1,5 @@
 """What every self-check shares: its verdict in two languages, and mistakes kept as data."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable, Iterable
 from numbers import Real
@@ -91,11 +89,13 @@ def check_number(verdict: Verdict, answer: object, targets: list[tuple[float, di
 
 
 def check_calls(verdict: Verdict, fn: Callable, cases: list[tuple], formula: Callable,
-                mistakes: list[tuple[Callable, str]], same: Callable[[float, Any], bool],
-                describe: Callable[..., str], keys: tuple[str, str, str], **facts: Any) -> bool:
-    """A function of numbers: fn(*case) must agree with formula(*case) on every case; else the
-    first mistake (a wrong formula) it agrees with on every case names the hint. `keys`: the
-    right message, the hint on how fn is called, the hint for anything else."""
+                mistakes: list[tuple[Callable, str]], describe: Callable[..., str],
+                keys: tuple[str, str, str], rel_tol: float = 0.0, abs_tol: float = 0.0,
+                **facts: Any) -> bool:
+    """A function of numbers: fn(*case) must be close to formula(*case) on every case (a None
+    from a formula is close to anything); else the first mistake (a wrong formula) it is close
+    to on every case names the hint. `keys`: the right message, the hint on how fn is called,
+    the hint for anything else."""
     answers = []
     for case in cases:
         got, error = call(fn, *case)
@@ -104,8 +104,11 @@ def check_calls(verdict: Verdict, fn: Callable, cases: list[tuple], formula: Cal
         answers.append(got)
     numbers = [as_number(a) for a in answers]
 
+    def close(number: float, value: float | None) -> bool:
+        return value is None or math.isclose(number, value, rel_tol=rel_tol, abs_tol=abs_tol)
+
     def agree(formula: Callable) -> list[bool]:
-        return [n is not None and same(n, formula(*case))
+        return [n is not None and close(n, formula(*case))
                 for n, case in zip(numbers, cases, strict=True)]  # fmt: skip
 
     if all(agree(formula)):

@@ -1,7 +1,5 @@
 """Chapter 2 (the AlexNet architecture): parameters, FLOPs and training memory."""
 
-from __future__ import annotations
-
 from functools import cache
 
 import torch
@@ -157,10 +155,8 @@ def check_conv_flops(answer: object, lang: str = "en") -> bool:
 COPIES = {"sgd": 2, "momentum": 3, "adam": 4}  # weights, gradients, optimiser state
 
 
-def check_memory_mb(
-    answer: object, image_size: int = 224, optimizer: str = "adam", lang: str = "en",
-    tolerance: float = 0.01,
-) -> bool:  # fmt: skip
+def check_memory_mb(answer: object, image_size: int = 224, optimizer: str = "adam",
+                    lang: str = "en", tolerance: float = 0.01) -> bool:
     """Check the memory, in MB (10^6 bytes), that training `AlexNet(image_size=...)` keeps:
     fp32 weights, gradients and the optimiser's state (none for "sgd", a momentum buffer for
     "momentum", two moments for "adam"), without activations. Within `tolerance` (relative)
@@ -172,16 +168,13 @@ def check_memory_mb(
                           for size in (image_size, 224))
     copies, number = COPIES[optimizer], as_number(answer)
     one = params * 4 / 1e6  # MB per copy
-    mb = one * copies
+    mb, mib = one * copies, one * copies * 1e6 / 2**20
     mistakes = [*([(one, "mem_weights_or_numbers")] if copies == 4 else []),
                 *[(one * n, "mem_copies") for n in range(1, 5) if n != copies],
                 (mb / 4, "mem_no_bytes"), (mb * 8, "mem_bits"), (mb / 1000, "mem_gb"),
                 (mb * 1e6, "mem_bytes"), (params_224 * 4e-6 * copies, "mem_image_size")]
-
-    def close(answer: float, value: float) -> bool:
-        return abs(answer - value) <= tolerance * abs(value)
-
-    return check_number(verdict, answer, [(mb, {}), (mb * 1e6 / 2**20, {})], mistakes, close,
+    return check_number(verdict, answer, [(mb, {}), (mib, {})], mistakes,
+                        lambda a, value: abs(a - value) <= tolerance * abs(value),
                         ("mem_right", "mem_generic"), params=params, copies=copies, mb=mb,
-                        mib=mb * 1e6 / 2**20, size=image_size, counted=round((number or 0) / one),
+                        mib=mib, size=image_size, counted=round((number or 0) / one),
                         optimizer=f'optimizer="{optimizer}"')

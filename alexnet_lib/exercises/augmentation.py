@@ -1,9 +1,8 @@
 """Chapter 5 (image augmentation): a learner's batched random flip."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -88,11 +87,7 @@ def check_batched_flip(fn: Callable, lang: str = "en", batch: int = 256, calls: 
     Python code `fn` runs does not grow with the batch (no loop over the images)."""
     verdict = Verdict(MESSAGES, lang)
     X = torch.rand(batch, 1, 6, 10, generator=torch.Generator().manual_seed(0))
-
-    def fail(hint: str, **facts) -> bool:
-        return verdict.fail("flip_case", hint, calls=calls, batch=batch, shape=list(X.shape),
-                            **facts)
-
+    fail = partial(verdict.fail, "flip_case", calls=calls, batch=batch, shape=list(X.shape))
     flips = []
     for _ in range(calls):
         out, error = call(fn, X.clone())

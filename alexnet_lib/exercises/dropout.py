@@ -1,7 +1,5 @@
 """Chapter 4 (dropout): a learner's inverted dropout and its variance."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable
 
@@ -84,27 +82,27 @@ MASK_MISTAKES = [  # (predicate on the kept entries [examples, entries], zeroed 
     (lambda kept, zeroed, p: abs(zeroed + p - 1) <= 0.01 < abs(zeroed - p), "dropout_swapped"),
     (lambda kept, zeroed, p: abs(zeroed - p) > 0.01, "dropout_fraction"),
 ]
-SCALE_MISTAKES = [  # (factor the survivors came out with, given p; hint key)
-    (lambda p: 1.0, "dropout_no_scale"),
-    (lambda p: 1 / p, "dropout_scale_p"),
-    (lambda p: p, "dropout_scale_p"),
-    (lambda p: 1 - p, "dropout_scale_keep"),
-]
+SCALE_MISTAKES = [  # (the survivors' factor, given p; hint key)
+    (lambda p: 1.0, "dropout_no_scale"), (lambda p: 1 / p, "dropout_scale_p"),
+    (lambda p: p, "dropout_scale_p"), (lambda p: 1 - p, "dropout_scale_keep"),
+]  # fmt: skip
 
 
-def _call_dropout(verdict: Verdict, fn, X: torch.Tensor, p: float):
-    """fn(X, p) and None, or None and the verdict printed on what it raised or returned."""
+def _call_dropout(verdict: Verdict, fn: Callable, X: torch.Tensor, p: float) -> torch.Tensor | None:
+    """fn(X, p), or None once the verdict on what it raised or returned is printed."""
     out, error = call(fn, X, p)
     case = f"X.shape = {list(X.shape)}, X.dtype = {X.dtype}, p = {p}"
     if error:
-        return None, verdict.fail("raised", "dropout_call", case=case, error=error)
-    if not isinstance(out, torch.Tensor):
-        return None, verdict.fail("returned", "dropout_call", case=case, got=type(out).__name__)
-    if (out.shape, out.dtype) != (X.shape, X.dtype):
+        verdict.fail("raised", "dropout_call", case=case, error=error)
+    elif not isinstance(out, torch.Tensor):
+        verdict.fail("returned", "dropout_call", case=case, got=type(out).__name__)
+    elif (out.shape, out.dtype) != (X.shape, X.dtype):
         hint = "dropout_shape" if out.shape != X.shape else "dropout_dtype"
         got = f"shape {list(out.shape)}, dtype {out.dtype}"
-        return None, verdict.fail("returned", hint, case=case, got=got)
-    return out, None
+        verdict.fail("returned", hint, case=case, got=got)
+    else:
+        return out
+    return None
 
 
 def _on_ones(out: torch.Tensor, p: float) -> tuple[dict, str | None]:
@@ -124,40 +122,36 @@ def _on_ones(out: torch.Tensor, p: float) -> tuple[dict, str | None]:
 
 
 def check_dropout(fn: Callable[[torch.Tensor, float], torch.Tensor], lang: str = "en") -> bool:
-    """Test an inverted dropout `fn(X, p)`: shape, dtype and X kept; on a batch of 250 examples
-    for p = 0.2, 0.5 and 0.8, a mask of its own for each example, about p zeroed, survivors
-    scaled by 1/(1-p); p=0 gives X, p=1 zeros; a fresh mask per call. The draws use a fixed
-    seed and leave the caller's random state alone, so the verdict is the same every run."""
+    """Test an inverted dropout `fn(X, p)`: X, its shape and dtype kept; for p = 0.2, 0.5 and
+    0.8 on 250 examples, a mask per example, about p zeroed, survivors scaled by 1/(1-p); p=0
+    gives X, p=1 zeros; a fresh mask per call. Seeded, and the caller's random state is kept."""
     verdict = Verdict(MESSAGES, lang)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         X = torch.randn(10, 4, 50, 50)
         for dtype in (torch.float32, torch.float64, torch.bfloat16):
             X_in = X.to(dtype, copy=True)
-            out, failed = _call_dropout(verdict, fn, X_in, 0.5)
-            if out is None:
-                return failed
+            if _call_dropout(verdict, fn, X_in, 0.5) is None:
+                return False
             if not torch.equal(X_in, X.to(dtype)):
                 return verdict.fail("dropout_inplace", "dropout_inplace_hint")
         # 250 examples of 401 entries: the zeroed fraction is within about 0.004 of p, and no
         # fixed pattern with a period of 100 entries repeats from one example to the next.
         ones, stats = torch.ones(250, 401), []
         for p in (0.2, 0.5, 0.8):
-            out, failed = _call_dropout(verdict, fn, ones, p)
-            if out is None:
-                return failed
+            if (out := _call_dropout(verdict, fn, ones, p)) is None:
+                return False
             facts, hint = _on_ones(out.float(), p)
             stats.append(verdict.say("dropout_stats", **facts))
             if hint:
                 return verdict.fail("dropout_case", hint, **facts)
         for p, expected in ((0.0, X), (1.0, torch.zeros_like(X))):
-            out, failed = _call_dropout(verdict, fn, X, p)
-            if out is None:
-                return failed
+            if (out := _call_dropout(verdict, fn, X, p)) is None:
+                return False
             if not torch.allclose(out, expected):
                 got = f"{int((out != expected).sum())} / {out.numel()} != {'0' if p else 'X'}"
                 return verdict.fail("returned", f"dropout_p{p:.0f}", case=f"p = {p:g}", got=got)
-        first, second = (_call_dropout(verdict, fn, ones, 0.5)[0] for _ in range(2))
+        first, second = (_call_dropout(verdict, fn, ones, 0.5) for _ in range(2))
         if torch.equal(first, second):
             return verdict.fail("dropout_fixed", "dropout_fixed_hint")
     return verdict.ok("dropout_right", cases="\n".join(stats))
@@ -181,12 +175,8 @@ VARIANCE_MISTAKES = [
 def check_dropout_variance(fn: Callable[[float, float], float], lang: str = "en") -> bool:
     """Check `fn(h, p)`, the variance of inverted dropout applied to a fixed value h: h/(1-p)
     with probability 1 - p, else 0."""
-
-    def same(answer: float, value: float) -> bool:
-        return math.isclose(answer, value, rel_tol=1e-6, abs_tol=1e-12)
-
     h, p = VARIANCE_CASES[0]
-    return check_calls(Verdict(MESSAGES, lang), fn, VARIANCE_CASES, _variance,
-                       VARIANCE_MISTAKES, same, "h = {:g}, p = {:g}".format,
-                       ("var_right", "var_call", "var_generic"),
-                       example=f"h={h:g}, p={p:g}: {_variance(h, p):g}")  # fmt: skip
+    example = f"h={h:g}, p={p:g}: {_variance(h, p):g}"
+    return check_calls(Verdict(MESSAGES, lang), fn, VARIANCE_CASES, _variance, VARIANCE_MISTAKES,
+                       "h = {:g}, p = {:g}".format, ("var_right", "var_call", "var_generic"),
+                       rel_tol=1e-6, abs_tol=1e-12, example=example)

@@ -1,8 +1,6 @@
 """Chapter 1 (from LeNet to AlexNet): output sizes, LeNet-5's (1998) trainable parameters,
 AlexNet's FC share."""
 
-from __future__ import annotations
-
 import math
 import operator
 from collections.abc import Callable
@@ -84,20 +82,21 @@ CONV_MISTAKES = [
     (lambda n, k, s, p: n + 2 * p - k + 1, "conv_no_stride"),
     (lambda n, k, s, p: n, "conv_unchanged"),
 ]
+CONV_CASES = [  # (size, kernel, stride, padding): LeNet's and AlexNet's layers, then others
+    (28, 5, 1, 2), (28, 2, 2, 0), (10, 5, 1, 0), (224, 11, 4, 0), (227, 11, 4, 0), (54, 3, 2, 0),
+    (26, 5, 1, 2), (26, 3, 2, 0), (12, 3, 1, 1), (12, 3, 2, 0), (67, 11, 4, 0),
+    *((n, k, s, p) for n in (1, 5, 7, 8, 13, 32, 100) for k in (1, 2, 3, 5, 7) for s in (1, 2, 3, 4)
+      for p in (0, 1, 2, 3) if p < k and n + 2 * p >= k),
+]  # fmt: skip
 
 
 def check_conv_output_size(fn: Callable[[int, int, int, int], int], lang: str = "en") -> bool:
     """Test `fn(size, kernel, stride, padding)`, the output side of a conv or pooling layer,
     against PyTorch's rule on every layer of LeNet and AlexNet and a few hundred other cases
-    (a float equal to the right whole number counts). Prints the verdict and a hint."""
-    cases = [(28, 5, 1, 2), (28, 2, 2, 0), (10, 5, 1, 0), (224, 11, 4, 0), (227, 11, 4, 0),
-             (54, 3, 2, 0), (26, 5, 1, 2), (26, 3, 2, 0), (12, 3, 1, 1), (12, 3, 2, 0),
-             (67, 11, 4, 0)] + [(n, k, s, p) for n in (1, 5, 7, 8, 13, 32, 100)
-                                for k in (1, 2, 3, 5, 7) for s in (1, 2, 3, 4) for p in (0, 1, 2, 3)
-                                if p < k and n + 2 * p >= k]  # fmt: skip
-    return check_calls(Verdict(MESSAGES, lang), fn, cases, conv_output_size, CONV_MISTAKES,
-                       operator.eq, "size={}, kernel={}, stride={}, padding={}".format,
-                       ("conv_right", "conv_call", "conv_generic"), n=len(cases))
+    (a float equal to the right whole number counts)."""
+    return check_calls(Verdict(MESSAGES, lang), fn, CONV_CASES, conv_output_size, CONV_MISTAKES,
+                       "size={}, kernel={}, stride={}, padding={}".format,
+                       ("conv_right", "conv_call", "conv_generic"), n=len(CONV_CASES))
 
 
 # LeNet-5 (LeCun et al., 1998) as {layer: (weights, biases)}: the paper's trainable parameters.

@@ -1,8 +1,7 @@
 """Chapter 6 (training AlexNet): a learner's confusion matrix, and the naive version's hours."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -82,10 +81,7 @@ def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
     for n, k, drawn in CM_CASES:
         labels, predicted = torch.randint(0, drawn, (2, n), generator=generator)
         expected = confusion_matrix(predicted, labels, k).double()
-
-        def fail(hint, n=n, k=k, **facts) -> bool:
-            return verdict.fail("cm_case", hint, n=n, k=k, **facts)
-
+        fail = partial(verdict.fail, "cm_case", n=n, k=k)
         got, error = call(fn, predicted.clone(), labels.clone(), k)
         if error:
             return fail("cm_raised", error=error)
