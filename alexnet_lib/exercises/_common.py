@@ -70,37 +70,34 @@ def call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
 
 def check_number(verdict: Verdict, answer: object, targets: list[tuple[float, dict]],
                  mistakes: list[tuple[Any, str]], close: Callable[[float, float], bool],
-                 keys: tuple[str, str], **facts: Any) -> bool:
-    """A number: right when `close` to a target (value, facts for the right message `keys[0]`);
-    else the first mistake (wrong value, or predicate on the number) it is close to or
-    meets names the hint. `keys[1]` is the hint for anything else, the placeholder 0 too."""
+                 prefix: str, **facts: Any) -> bool:
+    """A number: right (`prefix`_right, with the target's facts) when `close` to a target; else
+    the first mistake (a wrong value, or a predicate) it is close to or meets names the hint,
+    `prefix`_generic when none does and for the placeholder 0."""
     number = as_number(answer)
     if number is None:
         return verdict.fail("off", "not_number", **facts)
     found = next((extra for value, extra in targets if close(number, value)), None)
     if found is not None:
-        return verdict.ok(keys[0], **facts, **found)
-
-    def matches(mistake: Any) -> bool:
-        return mistake(number) if callable(mistake) else close(number, mistake)
-
-    hint = keys[1] if number == 0 else first_hint(mistakes, matches, keys[1])
-    return verdict.fail("blank" if number == 0 else "off", hint, **facts)
+        return verdict.ok(f"{prefix}_right", **facts, **found)
+    if number == 0:
+        return verdict.fail("blank", f"{prefix}_generic", **facts)
+    hint = first_hint(mistakes, lambda m: m(number) if callable(m) else close(number, m),
+                      f"{prefix}_generic")
+    return verdict.fail("off", hint, **facts)
 
 
 def check_calls(verdict: Verdict, fn: Callable, cases: list[tuple], formula: Callable,
-                mistakes: list[tuple[Callable, str]], describe: Callable[..., str],
-                keys: tuple[str, str, str], rel_tol: float = 0.0, abs_tol: float = 0.0,
-                **facts: Any) -> bool:
-    """A function of numbers: fn(*case) must be close to formula(*case) on every case (a None
-    from a formula is close to anything); else the first mistake (a wrong formula) it is close
-    to on every case names the hint. `keys`: the right message, the hint on how fn is called,
-    the hint for anything else."""
+                mistakes: list[tuple[Callable, str]], describe: Callable[..., str], prefix: str,
+                rel_tol: float = 0.0, abs_tol: float = 0.0, **facts: Any) -> bool:
+    """A function of numbers: fn(*case) must be close to formula(*case) on every case (where it
+    is None, any answer is); else the first mistake (a wrong formula) close on every case names
+    the hint. Messages: `prefix`_right, _call (how fn is called) and _generic for the rest."""
     answers = []
     for case in cases:
         got, error = call(fn, *case)
         if error:
-            return verdict.fail("raised", keys[1], case=describe(*case), error=error)
+            return verdict.fail("raised", f"{prefix}_call", case=describe(*case), error=error)
         answers.append(got)
     numbers = [as_number(a) for a in answers]
 
@@ -112,8 +109,9 @@ def check_calls(verdict: Verdict, fn: Callable, cases: list[tuple], formula: Cal
                 for n, case in zip(numbers, cases, strict=True)]  # fmt: skip
 
     if all(agree(formula)):
-        return verdict.ok(keys[0], **facts)
+        return verdict.ok(f"{prefix}_right", **facts)
     i = agree(formula).index(False)
-    hint = keys[1] if None in numbers else first_hint(mistakes, lambda m: all(agree(m)), keys[2])
+    hint = (f"{prefix}_call" if None in numbers
+            else first_hint(mistakes, lambda m: all(agree(m)), f"{prefix}_generic"))
     got = repr(answers[i])[:60] if numbers[i] is None else f"{numbers[i]:.6g}"
     return verdict.fail("returned", hint, case=describe(*cases[i]), got=got)

@@ -10,8 +10,7 @@ from ..summary import layer_summary
 from ._common import Verdict, as_number, bilingual, check_number, first_hint
 
 MESSAGES = bilingual(
-    layers_case=("Your count for {name}, {got:,}, is not right.",
-                 "你给 {name} 的数 {got:,} 不对。"),
+    layers_case=("Your count for {name}, {got:,}, is wrong.", "你给 {name} 的数 {got:,} 不对。"),
     layers_total=("That is the total: give {n} whole numbers, one per layer: {names}.",
                   "这是总数：请给出 {n} 个整数，每层一个：{names}。"),
     layers_order=("Give a list of {n} whole numbers, one per layer: {names}.",
@@ -46,17 +45,14 @@ MESSAGES = bilingual(
                         "这只是一个输出值的计算量：要算上所有输出值。"),
     flops_generic=("Count the output values of {name}, the multiply-adds each needs, and 2 FLOPs "
                    "per multiply-add.",
-                   "数一数 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 "
-                   "次浮点运算。"),
+                   "数出 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 次浮点运算。"),
     mem_right=("{params:,} parameters x 4 bytes x {copies} copies = {mb:,.1f} MB ({mib:,.1f} MiB).",
                "{params:,} 个参数 x 4 字节 x {copies} 份 = {mb:,.1f} MB（{mib:,.1f} MiB）。"),
-    mem_copies=("That is {counted} numbers per parameter; training with {optimizer} keeps "
-                "{copies}.",
+    mem_copies=("That's {counted} numbers per parameter; training with {optimizer} keeps {copies}.",
                 "这相当于每个参数 {counted} 个数；用 {optimizer} 训练时要保存 {copies} 个。"),
     mem_weights_or_numbers=("That is the weights alone, or {copies} numbers per parameter without "
                             "their 4 bytes.",
-                            "这是单单权重所占的内存，或者每个参数 {copies} 个数却没有乘以 4 "
-                            "字节。"),
+                            "这是仅权重所占的内存，或者每个参数 {copies} 个数却没有乘以 4 字节。"),
     mem_no_bytes=("That counts numbers, not bytes: a float32 takes 4 bytes.",
                   "这是数值的个数，不是字节数：每个 float32 占 4 个字节。"),
     mem_bits=("A float32 is 32 bits, which is 4 bytes, not 32.",
@@ -174,7 +170,6 @@ def check_memory_mb(answer: object, image_size: int = 224, optimizer: str = "ada
                 (mb / 4, "mem_no_bytes"), (mb * 8, "mem_bits"), (mb / 1000, "mem_gb"),
                 (mb * 1e6, "mem_bytes"), (params_224 * 4e-6 * copies, "mem_image_size")]
     return check_number(verdict, answer, [(mb, {}), (mib, {})], mistakes,
-                        lambda a, value: abs(a - value) <= tolerance * abs(value),
-                        ("mem_right", "mem_generic"), params=params, copies=copies, mb=mb,
-                        mib=mib, size=image_size, counted=round((number or 0) / one),
-                        optimizer=f'optimizer="{optimizer}"')
+                        lambda a, value: abs(a - value) <= tolerance * abs(value), "mem",
+                        params=params, copies=copies, mb=mb, mib=mib, size=image_size,
+                        counted=round((number or 0) / one), optimizer=f'optimizer="{optimizer}"')

@@ -29,8 +29,7 @@ MESSAGES = bilingual(
                   "than mixing or scaling them.",
                   "第 {index} 张图像必须等于 X[i] 或 X[i].flip(-1)，数值和数据类型都不变，"
                   "不能混合或缩放。"),
-    flip_never=("No image was mirrored: mirror each with probability 0.5, by its own random "
-                "choice.",
+    flip_never=("No image was mirrored: mirror each with probability 0.5, by its own random draw.",
                 "没有一张图像被镜像：每张图像以 0.5 的概率被镜像，各自随机选择。"),
     flip_always=("Every image was mirrored: mirror each only with probability 0.5.",
                  "所有图像都被镜像了：每张图像只应以 0.5 的概率被镜像。"),
@@ -48,8 +47,9 @@ MESSAGES = bilingual(
     flip_loop=("Its Python work grows with the batch ({few:,} lines for {small} images, {many:,} "
                "for {large}): a loop over the images, which the exercise rules out. Choose for "
                "all images at once, in tensor operations.",
-               "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 {many:,} 行"
-               "）：这是对图像逐张进行的循环，而练习不允许。要用张量运算一次为所有图像作出选择。"),
+               "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 "
+               "{many:,} 行）：这是对图像逐张进行的循环，而练习不允许。要用张量运算一次为所有图像"
+               "作出选择。"),
 )  # fmt: skip
 
 

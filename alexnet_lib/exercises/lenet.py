@@ -33,23 +33,20 @@ MESSAGES = bilingual(
                   "窗口能移动多远？这段距离合多少个完整的步长 s？"),
     lenet_right=("LeNet-5 has {total:,} trainable parameters: {layers}.",
                  "LeNet-5 共有 {total:,} 个可训练参数：{layers}。"),
-    lenet_not_int=("Give a whole number: a parameter count is a count.",
+    lenet_not_int=("Give a whole number: parameters are counted.",
                    "请给出整数：参数量是数出来的。"),
     lenet_biases=("You counted the weights only: every map and every unit has a bias too, the "
                   "subsampling maps included.",
                   "你只数了权重：每张特征图、每个单元都还有一个偏置，下采样层的特征图也不例外。"),
     lenet_layer_missing=("You left out the layer {name}.", "你漏掉了 {name} 层。"),
-    lenet_c3_full=("You wired C3 to all six S2 maps: count only the maps each of its 16 maps "
-                   "reads.",
+    lenet_c3_full=("You wired C3 to all six S2 maps: count only those each of its 16 maps reads.",
                    "你让 C3 连接了 S2 的全部 6 张特征图：只数 C3 的 16 张特征图各自读取的那几张。"),
     lenet_pool_free=("S2 and S4 are not plain average pooling: each of their maps has a trainable "
                      "coefficient and a bias.",
-                     "S2 和 S4 不是普通的平均池化：它们的每张特征图都有一个可训练的系数和一个偏置"
-                     "。"),
+                     "S2 和 S4 不是普通的平均池化：每张特征图都有一个可训练的系数和一个偏置。"),
     lenet_pool_kernel=("A subsampling map has one coefficient for the whole 2 x 2 block, not one "
                        "per pixel, plus its bias.",
-                       "下采样层的每张特征图对整个 2 x 2 区块只用一个系数，而不是每个像素一个，"
-                       "再加一个偏置。"),
+                       "下采样特征图对整个 2 x 2 区块只用一个系数，不是每像素一个，再加一个偏置。"),
     lenet_rbf=("The RBF output layer's parameters were set by hand and kept fixed: count the "
                "trainable ones only.",
                "RBF 输出层的参数是人工设定、固定不变的：只数可训练的参数。"),
@@ -57,8 +54,7 @@ MESSAGES = bilingual(
                   "这是本书的现代版 LeNet，不是 1998 年的 LeNet-5。"),
     lenet_generic=("Go through C1 to F6 one by one: the connection table of C3, two parameters "
                    "per subsampling map, weights and biases.",
-                   "从 C1 到 F6 逐层数：注意 C3 的连接表、每张下采样特征图的两个参数，"
-                   "权重和偏置都要数。"),
+                   "从 C1 到 F6 逐层数：C3 的连接表、每张下采样特征图两个参数，权重和偏置都要数。"),
     share_right=("{fc:,} of AlexNet's {total:,} parameters ({share:.1%}) are in its three fully "
                  "connected layers.",
                  "AlexNet 的 {total:,} 个参数中有 {fc:,} 个（{share:.1%}）在三个全连接层里。"),
@@ -95,8 +91,8 @@ def check_conv_output_size(fn: Callable[[int, int, int, int], int], lang: str = 
     against PyTorch's rule on every layer of LeNet and AlexNet and a few hundred other cases
     (a float equal to the right whole number counts)."""
     return check_calls(Verdict(MESSAGES, lang), fn, CONV_CASES, conv_output_size, CONV_MISTAKES,
-                       "size={}, kernel={}, stride={}, padding={}".format,
-                       ("conv_right", "conv_call", "conv_generic"), n=len(CONV_CASES))
+                       "size={}, kernel={}, stride={}, padding={}".format, "conv",
+                       n=len(CONV_CASES))
 
 
 # LeNet-5 (LeCun et al., 1998) as {layer: (weights, biases)}: the paper's trainable parameters.
@@ -122,7 +118,7 @@ def check_lenet5_param_count(answer: object, lang: str = "en") -> bool:
                 (total + 84 * 10, "lenet_rbf"), (modern, "lenet_modern")]  # fmt: skip
     missing = {total - w - b: name for name, (w, b) in LENET5.items()}.get(as_number(answer))
     return check_number(Verdict(MESSAGES, lang), answer, [(total, {})], mistakes, operator.eq,
-                        ("lenet_right", "lenet_generic"), total=total, name=missing,
+                        "lenet", total=total, name=missing,
                         layers=" + ".join(f"{n} {w + b:,}" for n, (w, b) in LENET5.items()))
 
 
@@ -149,4 +145,4 @@ def check_alexnet_fc_share(answer: object, lang: str = "en", tolerance: float = 
                 (1 - facts["share"], "share_conv"), (facts["flops_share"], "share_flops"),
                 (lambda a: not 0 <= a <= 1, "share_range")]  # fmt: skip
     return check_number(Verdict(MESSAGES, lang), answer, [(facts["share"], {})], mistakes, close,
-                        ("share_right", "share_generic"), tolerance=tolerance, **facts)
+                        "share", tolerance=tolerance, **facts)

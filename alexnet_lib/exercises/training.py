@@ -36,8 +36,7 @@ MESSAGES = bilingual(
               "repeated pair once (index_put_ has accumulate=True).",
               "你的计数加起来是 {got}，而不是 {n}：counts[labels, predicted] += 1 "
               "对重复的一对只加一次（index_put_ 有 accumulate=True）。"),
-    cm_wrong=("Entry [{i}, {j}] is {got}: entry [i, j] counts the examples of true class i "
-              "predicted as j.",
+    cm_wrong=("Entry [{i}, {j}] is {got}: [i, j] counts examples of true class i predicted as j.",
               "第 [{i}, {j}] 项是 {got}：第 [i, j] 项统计真实类别为 i、被预测为 j 的样本数。"),
     hours_right=("At {speed:.2f} images/s, {epochs} epochs of {n:,} images take {hours:.1f} hours "
                  "({record}).",
@@ -123,6 +122,5 @@ def check_run_hours(answer: object, record: dict, lang: str = "en", epochs: int 
                  for r in recorded_results() if "train_source_batch1" in r
                  and r["image_size"] != record["image_size"]]  # fmt: skip
     return check_number(Verdict(MESSAGES, lang), answer, targets, mistakes,
-                        lambda a, value: abs(a - value) <= 0.05 * value,
-                        ("hours_right", "hours_generic"), epochs=epochs, n=train_images,
-                        size=record["image_size"])
+                        lambda a, value: abs(a - value) <= 0.05 * value, "hours", epochs=epochs,
+                        n=train_images, size=record["image_size"])
