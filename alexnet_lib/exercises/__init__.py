@@ -9,9 +9,7 @@ from .dropout import check_dropout, check_dropout_variance
 from .lenet import check_alexnet_fc_share, check_conv_output_size, check_lenet5_param_count
 from .training import check_confusion_matrix, check_run_hours
 
-__all__ = [
-    "check_alexnet_fc_share", "check_alexnet_params", "check_batched_flip", "check_conv_flops",
-    "check_confusion_matrix", "check_conv_output_size", "check_dead_fraction", "check_dropout",
-    "check_dropout_variance", "check_lenet5_param_count", "check_memory_mb", "check_run_hours",
-    "check_sigmoid_grad",
-]  # fmt: skip
+__all__ = ["check_alexnet_fc_share", "check_alexnet_params", "check_batched_flip",
+           "check_conv_flops", "check_confusion_matrix", "check_conv_output_size",
+           "check_dead_fraction", "check_dropout", "check_dropout_variance",
+           "check_lenet5_param_count", "check_memory_mb", "check_run_hours", "check_sigmoid_grad"]

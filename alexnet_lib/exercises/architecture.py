@@ -153,10 +153,9 @@ COPIES = {"sgd": 2, "momentum": 3, "adam": 4}  # weights, gradients, optimiser s
 
 def check_memory_mb(answer: object, image_size: int = 224, optimizer: str = "adam",
                     lang: str = "en", tolerance: float = 0.01) -> bool:
-    """Check the memory, in MB (10^6 bytes), that training `AlexNet(image_size=...)` keeps:
-    fp32 weights, gradients and the optimiser's state (none for "sgd", a momentum buffer for
-    "momentum", two moments for "adam"), without activations. Within `tolerance` (relative)
-    of the exact value in MB or in MiB (2^20 bytes) counts as right."""
+    """Check the MB (10^6 bytes) that training `AlexNet(image_size=...)` keeps: fp32 weights,
+    gradients and the optimiser's state (a momentum buffer for "momentum", two moments for
+    "adam"), no activations. Right within `tolerance` (relative) of the MB or MiB (2^20 bytes)."""
     verdict = Verdict(MESSAGES, lang)
     if optimizer not in COPIES:
         raise ValueError(f"optimizer must be one of {sorted(COPIES)}, got {optimizer!r}.")

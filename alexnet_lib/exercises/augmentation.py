@@ -47,19 +47,17 @@ MESSAGES = bilingual(
     flip_loop=("Its Python work grows with the batch ({few:,} lines for {small} images, {many:,} "
                "for {large}): a loop over the images, which the exercise rules out. Choose for "
                "all images at once, in tensor operations.",
-               "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 "
-               "{many:,} 行）：这是对图像逐张进行的循环，而练习不允许。要用张量运算一次为所有图像"
-               "作出选择。"),
+               "它执行的 Python 代码随批量增长（{small} 张图像 {few:,} 行，{large} 张 {many:,} "
+               "行）：这是对图像逐张进行的循环，练习不允许。要用张量运算一次为所有图像作出选择。"),
 )  # fmt: skip
 
 
 def python_lines(fn: Callable, *args: object) -> int:
     """How many lines of Python `fn(*args)` runs, in every function it calls (sys.settrace)."""
-    count = 0
+    events = []
 
     def trace(frame, event, arg):
-        nonlocal count
-        count += event == "line"
+        events.append(event)
         return trace
 
     previous = sys.gettrace()
@@ -68,7 +66,7 @@ def python_lines(fn: Callable, *args: object) -> int:
         call(fn, *args)
     finally:
         sys.settrace(previous)
-    return count
+    return events.count("line")
 
 
 FLIP_MISTAKES = [  # (predicate on flips [calls, images]: was image i mirrored in call c?, key)
@@ -81,10 +79,9 @@ FLIP_MISTAKES = [  # (predicate on flips [calls, images]: was image i mirrored i
 
 
 def check_batched_flip(fn: Callable, lang: str = "en", batch: int = 256, calls: int = 8) -> bool:
-    """Test `fn(X)`, a random horizontal flip with its own choice for every image of a batch,
-    in `calls` calls on `batch` random images [B, 1, 6, 10]: each comes back as it was or
-    mirrored, the choices differ between images and calls, 40% to 60% are mirrored, and the
-    Python code `fn` runs does not grow with the batch (no loop over the images)."""
+    """Test `fn(X)`, a random horizontal flip choosing for each image of a batch, over `calls`
+    calls on `batch` random images [B, 1, 6, 10]: each comes back as it was or mirrored, by
+    choices that differ between images and calls, 40% to 60% mirrored, without a Python loop."""
     verdict = Verdict(MESSAGES, lang)
     X = torch.rand(batch, 1, 6, 10, generator=torch.Generator().manual_seed(0))
     fail = partial(verdict.fail, "flip_case", calls=calls, batch=batch, shape=list(X.shape))

@@ -27,8 +27,7 @@ MESSAGES = bilingual(
                           "不要改动 X，而是返回一个新张量：自动求导还要用到 X。"),
     dropout_p0=("But with p=0 nothing is dropped or scaled: the output is X itself.",
                 "可是 p=0 时什么也不丢弃，也不放大：输出就是 X 本身。"),
-    dropout_p1=("With p=1 every entry is dropped and 1/(1-p) divides by zero: treat p == 1 on its "
-                "own.",
+    dropout_p1=("With p=1 all entries drop and 1/(1-p) divides by zero: treat p == 1 on its own.",
                 "p=1 时所有元素都被丢弃，而 1/(1-p) 是除以零：要单独处理 p == 1。"),
     dropout_none_dropped=("Nothing was dropped: random numbers choose the entries, not X.",
                           "一个元素也没有丢弃：要由随机数决定丢弃哪些元素，而不是由 X 决定。"),

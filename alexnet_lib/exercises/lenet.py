@@ -33,8 +33,7 @@ MESSAGES = bilingual(
                   "窗口能移动多远？这段距离合多少个完整的步长 s？"),
     lenet_right=("LeNet-5 has {total:,} trainable parameters: {layers}.",
                  "LeNet-5 共有 {total:,} 个可训练参数：{layers}。"),
-    lenet_not_int=("Give a whole number: parameters are counted.",
-                   "请给出整数：参数量是数出来的。"),
+    lenet_not_int=("Give a whole number: parameters are counted.", "请给出整数：参数是数出来的。"),
     lenet_biases=("You counted the weights only: every map and every unit has a bias too, the "
                   "subsampling maps included.",
                   "你只数了权重：每张特征图、每个单元都还有一个偏置，下采样层的特征图也不例外。"),
