@@ -45,7 +45,8 @@ MESSAGES = bilingual(
                         "这只是一个输出值的计算量：要算上所有输出值。"),
     flops_generic=("Count the output values of {name}, the multiply-adds each needs, and 2 FLOPs "
                    "per multiply-add.",
-                   "数出 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 次浮点运算。"),
+                   "数一数 {name} 的输出值个数、每个输出值需要的乘加次数，每次乘加算 2 "
+                   "次浮点运算。"),
     mem_right=("{params:,} parameters x 4 bytes x {copies} copies = {mb:,.1f} MB ({mib:,.1f} MiB).",
                "{params:,} 个参数 x 4 字节 x {copies} 份 = {mb:,.1f} MB（{mib:,.1f} MiB）。"),
     mem_copies=("That's {counted} numbers per parameter; training with {optimizer} keeps {copies}.",

@@ -29,7 +29,8 @@ MESSAGES = bilingual(
                   "than mixing or scaling them.",
                   "第 {index} 张图像必须等于 X[i] 或 X[i].flip(-1)，数值和数据类型都不变，"
                   "不能混合或缩放。"),
-    flip_never=("No image was mirrored: mirror each with probability 0.5, by its own random draw.",
+    flip_never=("No image was mirrored: mirror each with probability 0.5, by its own random "
+                "choice.",
                 "没有一张图像被镜像：每张图像以 0.5 的概率被镜像，各自随机选择。"),
     flip_always=("Every image was mirrored: mirror each only with probability 0.5.",
                  "所有图像都被镜像了：每张图像只应以 0.5 的概率被镜像。"),

@@ -53,7 +53,8 @@ MESSAGES = bilingual(
                   "这是本书的现代版 LeNet，不是 1998 年的 LeNet-5。"),
     lenet_generic=("Go through C1 to F6 one by one: the connection table of C3, two parameters "
                    "per subsampling map, weights and biases.",
-                   "从 C1 到 F6 逐层数：C3 的连接表、每张下采样特征图两个参数，权重和偏置都要数。"),
+                   "从 C1 到 F6 逐层数：注意 C3 的连接表、每张下采样特征图的两个参数，"
+                   "权重和偏置都要数。"),
     share_right=("{fc:,} of AlexNet's {total:,} parameters ({share:.1%}) are in its three fully "
                  "connected layers.",
                  "AlexNet 的 {total:,} 个参数中有 {fc:,} 个（{share:.1%}）在三个全连接层里。"),
