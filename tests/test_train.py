@@ -122,10 +122,10 @@ def test_out_of_memory_is_also_torchs_out_of_memory_error(tiny_root):
     assert isinstance(info.value, OutOfMemoryError) and "batch size" in str(info.value)
 
 
-@pytest.mark.parametrize("benchmark", [True, False])
-def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, benchmark):
+@pytest.mark.parametrize("autotuning_before", [True, False])
+def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, autotuning_before):
     root, _ = tiny_root
-    monkeypatch.setattr(torch.backends.cudnn, "benchmark", benchmark)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", autotuning_before)
     train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
     seen = []
 
@@ -140,4 +140,4 @@ def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, ben
     with pytest.raises(NonFiniteLossError):
         train(net, train_iter, test_iter, 1, device="cpu", progress=False, precision="fp32")
     assert seen[0] == torch.device("cpu") and seen[1] is True  # on during training
-    assert torch.backends.cudnn.benchmark is benchmark  # as before, even after an error
+    assert torch.backends.cudnn.benchmark is autotuning_before  # as before, even after an error
