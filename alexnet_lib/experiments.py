@@ -110,7 +110,7 @@ _DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, optimizer="sgd", lr=0.01,
 # Chapter 5: few images, many epochs, dropout on, one augmentation at a time.
 _AUGMENT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.001, lr_schedule="warmup-linear",
                        eval_train_acc=True)
-# Chapter 7: the fast track's size and data, one of AlexNet's ideas changed at a time.
+# The ablation: the fast track's size and data, one of AlexNet's ideas changed at a time.
 _ABLATION_BASE = Recipe(epochs=3, batch_size=128, validation=5000, augment="flip+crop",
                         lr=0.001, lr_schedule="warmup-linear")
 

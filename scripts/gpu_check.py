@@ -2,7 +2,7 @@
 
     ALEXNET_DATA=/path/to/data python scripts/gpu_check.py       # on a CUDA GPU
     python scripts/gpu_check.py --dry-run                          # every step, tiny, on the CPU
-    python scripts/gpu_check.py --steps ablation chapters --chapters 7   # some steps only
+    python scripts/gpu_check.py --steps bench chapters --chapters 6   # some steps only
 
 Steps, in order, sized to take under 10 minutes on an H100 in all (the summary prints each
 step's seconds):
@@ -10,10 +10,9 @@ step's seconds):
 1. bench: `python -m alexnet_lib bench --device cuda` at 224 px, batch 128: the naive
    version's pipeline and loop against the library's, eager and compiled, a 10-epoch full
    run and the bf16-versus-fp32 accuracy check; its record goes into alexnet_lib/results/.
-2. ablation: `python -m alexnet_lib experiment ablation-224`, the 224-px column of chapter
-   7's ablation, recorded in alexnet_lib/results/experiment_ablation-224.json.
-3. chapters: chapter 6 (training AlexNet) and chapter 7 (the ablation, which now shows the
-   224-px column), where it exists, re-executed in English and Chinese by
+2. ablation: `python -m alexnet_lib experiment ablation-224`, the ablation experiment at
+   224 px, recorded in alexnet_lib/results/experiment_ablation-224.json.
+3. chapters: chapter 6 (training AlexNet) re-executed in English and Chinese by
    scripts/execute_notebooks.py, which stores the fresh outputs in the notebooks.
 
 Then the targets, read from the benchmark's record: at least 50,000 training images/s at
@@ -41,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "alexnet_lib" / "results"
 STEPS = ("bench", "ablation", "chapters")
-CHAPTERS = (6, 7)
+CHAPTERS = (6,)
 
 MIN_IMAGES_PER_SEC = 50_000
 MAX_FULL_RUN_SECONDS = 20.0
@@ -137,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only these steps (default: all, in order)")
     parser.add_argument("--chapters", nargs="+", type=int, default=list(CHAPTERS),
                         help="the chapters the chapters step re-executes, where they exist "
-                        "(default: 6 7)")
+                        "(default: 6)")
     parser.add_argument("--out", default=None,
                         help="folder for the records (default: alexnet_lib/results; for a dry "
                         "run, a new temporary folder)")

@@ -45,7 +45,7 @@ def test_every_step_is_planned_for_the_gpu_with_the_records_in_results(tmp_path)
     ablation, _ = commands["ablation"]
     assert ablation[3:5] == ["experiment", "ablation-224"]
     assert ablation[ablation.index("--out") + 1] == str(gpu_check.RESULTS)
-    chapters, env = commands["chapters"]  # after the ablation, so chapter 7 shows its column
+    chapters, env = commands["chapters"]
     assert "scripts/execute_notebooks.py" in chapters and "ALEXNET_QUICK" not in env
     assert "book/en/06_training.ipynb" in chapters and "book/zh/06_training.ipynb" in chapters
 
@@ -59,7 +59,7 @@ def test_the_chapters_are_those_that_exist_in_both_languages(tmp_path):
 
 
 DRY_RUNS = {"bench": [], "ablation": [], "chapters": ["--chapters", "6"]}
-"""Each step of the dry run, as the test runs it (chapter 7's quick run is nbval's)."""
+"""Each step of the dry run, as the test runs it."""
 
 
 def dry_run_outputs_in_results() -> dict:
