@@ -131,7 +131,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "lower it.",
             _variants(_AUGMENT_BASE, **{
                 name: {"augment": name}
-                for name in ("none", "flip", "crop", "vflip")
+                for name in ("none", "flip", "vflip")
             }),
         ),
         Experiment(
