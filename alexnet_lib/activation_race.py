@@ -13,6 +13,7 @@ target of 12% training error is measured too; a run stops once it has reached bo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -126,7 +127,7 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
     """Every activation at every learning rate from every seed: read from the record shipped in
     `alexnet_lib/results/`, or trained (quick mode: one seed, the largest rate, tiny data)."""
     race = RACE
-    definition = asdict(race)
+    definition = json.loads(json.dumps(asdict(race)))  # as a record reads back: lists, not tuples
     shipped = RESULTS / "experiment_activations.json"
     if not (rerun or quick_mode()) and out is None:
         record = _load_record(shipped)

@@ -253,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the full test set, writing OUT/experiment_NAME.json after every run; a second call "
         "with the same OUT trains only what is missing. Experiments: activations (chapter 3, "
         "ReLU vs tanh vs sigmoid in a four-layer CNN), dropout (chapter 4), augmentation "
-        "(chapter 5), ablation (which of AlexNet's ideas matter). The records the book reads are in "
-        "alexnet_lib/results/.",
+        "(chapter 5), ablation (which of AlexNet's ideas matter). The records the book reads "
+        "are in alexnet_lib/results/.",
     )
     experiment.add_argument("name", choices=names, help="which experiment")
     experiment.add_argument("--seeds", type=int, nargs="+", default=None,

@@ -1,7 +1,7 @@
 """Experiments: every variant from every seed, recorded after each run, read back by chapters."""
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -233,6 +233,18 @@ def test_race_table_picks_the_fastest_rate_per_target():
     assert "0.20 ±" in table[1] and "not reached in 2 epochs" in table[3]
     assert "没有达到" in result.table(lang="zh")
     assert "seeds [0, 1]" in result.settings_line() and "种子" in result.settings_line("zh")
+
+
+def test_run_race_reads_a_record_written_to_disk_without_training(tmp_path, monkeypatch):
+    from alexnet_lib import activation_race
+
+    record = {"definition": asdict(activation_race.RACE), "runs": [], "device": "cpu",
+              "device_name": "CPU (test)", "threads": 1, "torch": "x", "started": "2026-01-01"}
+    (tmp_path / "experiment_activations.json").write_text(json.dumps(record))
+    monkeypatch.setattr(activation_race, "RESULTS", tmp_path)
+    monkeypatch.delenv("ALEXNET_QUICK", raising=False)
+    monkeypatch.setattr(activation_race, "race_run", lambda *args: pytest.fail("trained"))
+    assert activation_race.run_race().record["runs"] == []
 
 
 def test_a_race_run_stops_once_it_reaches_the_last_target(tiny_root):
