@@ -231,7 +231,7 @@ class RaceResult:
             return (f"四层 CNN，Fashion-MNIST 全部 60,000 张训练图像，SGD（动量 {r.momentum}），"
                     f"批量大小 {r.batch_size}，{r.epochs} 个迭代周期，学习率网格 "
                     f"{list(r.learning_rates)}，种子 {seeds}，每 {r.log_every} 个批量记录一次"
-                    f"训练误差；{where(self.record)}")
+                    f"训练误差；{where(self.record, 'zh')}")
         return (f"four-layer CNN, all 60,000 Fashion-MNIST training images, SGD (momentum "
                 f"{r.momentum}), batch size {r.batch_size}, {r.epochs} epochs, learning rates "
                 f"{list(r.learning_rates)}, seeds {seeds}, training error every {r.log_every} "

@@ -216,10 +216,15 @@ def _machine(device: torch.device) -> dict[str, Any]:
             "torch": str(torch.__version__), "python": platform.python_version()}
 
 
-def where(record: dict[str, Any]) -> str:
+def where(record: dict[str, Any], lang: str = "en") -> str:
     """The machine and date of a record, for the line printed beside its results."""
-    return (f"{record.get('device_name', '?')}, {record.get('threads', '?')} threads, torch "
-            f"{record.get('torch', '?')}, {record.get('finished', record.get('started', ''))[:10]}")
+    threads = record.get("threads", "?")
+    if lang == "zh":
+        threads = f"{threads} 个线程"
+    else:
+        threads = f"{threads} thread{'' if threads == 1 else 's'}"
+    return (f"{record.get('device_name', '?')}, {threads}, torch {record.get('torch', '?')}, "
+            f"{record.get('finished', record.get('started', ''))[:10]}")
 
 
 def read_message(runs: int, file: str, record: dict[str, Any], call: str, lang: str) -> str:
@@ -438,7 +443,7 @@ class ExperimentResult:
             return quick_message(self.experiment.name, lang)
         if lang == "zh":
             return (f"实验 {self.experiment.name}：{shared}；种子 {seeds}；"
-                    f"完整测试集 10,000 张图像；{where(self.record)}")
+                    f"完整测试集 10,000 张图像；{where(self.record, 'zh')}")
         return (f"experiment {self.experiment.name}: {shared}; seeds {seeds}; the full "
                 f"10,000-image test set; {where(self.record)}")
 
