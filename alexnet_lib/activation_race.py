@@ -31,12 +31,12 @@ from .experiments import (
     RESULTS,
     _load_record,
     _machine,
-    _write_atomically,
     mean_sd,
     quick_message,
     read_message,
     where,
 )
+from .files import write_text_atomically
 from .models import ACTIVATIONS, init_weights
 from .quick import cap_epochs, quick_mode
 from .train import train_step
@@ -155,7 +155,8 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
                 record["runs"].append(race_run(activation, lr, seed, race, device, root))
                 record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
                 if not quick_mode():
-                    _write_atomically(path, record)
+                    write_text_atomically(
+                        path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return RaceResult(race, record)
 
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .devices import resolve_device
@@ -65,17 +66,35 @@ def count_correct(net: nn.Module, data_iter: Iterable,
                   device: torch.device | None = None) -> tuple[torch.Tensor, int]:
     """(correct predictions as a tensor on the device, number of examples), summed over all
     processes in data-parallel training. Reads nothing back from the device but the count."""
+    correct, _, count = correct_and_loss(net, data_iter, device)
+    return correct, count
+
+
+def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(correct predictions, summed cross-entropy, number of examples), the first two as
+    tensors on the device, summed over all processes in data-parallel training."""
     device = device or _device_of(net)
     correct = torch.zeros((), dtype=torch.int64, device=device)
+    loss_sum = torch.zeros((), dtype=torch.float32, device=device)
     count = 0
     for logits, y in _outputs(net, data_iter, device):
         correct += (logits.argmax(dim=1) == y).sum()
+        loss_sum += F.cross_entropy(logits, y, reduction="sum")
         count += len(y)
     if distributed():
         total = torch.tensor([count], device=device)
-        sum_across_processes(correct, total)
+        sum_across_processes(correct, loss_sum, total)
         count = int(total.item())
-    return correct, count
+    return correct, loss_sum, count
+
+
+def evaluate_loss(net: nn.Module, data_iter: Iterable,
+                  device: str | torch.device | None = None) -> float:
+    """Mean cross-entropy over `data_iter`, in eval mode and fp32, like `evaluate_accuracy`."""
+    device = resolve_device(device) if device is not None else None
+    _, loss_sum, count = correct_and_loss(net, data_iter, device)
+    return loss_sum.item() / max(count, 1)
 
 
 def evaluate_accuracy(net: nn.Module, data_iter: Iterable,

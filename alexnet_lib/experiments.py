@@ -19,7 +19,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,17 @@ from . import augment as aug
 from .columns import display_width, left, right
 from .data import load_fashion_mnist, split_validation
 from .devices import resolve_device, set_seed
-from .evaluation import evaluate_accuracy
+from .evaluation import correct_and_loss, evaluate_accuracy
+from .files import write_text_atomically
 from .history import History
-from .models import AlexNet
+from .models import AlexNet, AlexNetHead
 from .quick import quick_mode
 from .train import train
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process per experiment there
+    fcntl = None
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -44,6 +50,7 @@ class Recipe:
     """Everything that defines one training run of an experiment, but the seed."""
 
     epochs: int
+    model: str = "alexnet"  # or "head": AlexNet's fully connected layers alone, on pixels
     image_size: int = 67
     batch_size: int = 128
     train_examples: int | None = None  # None: all 60,000 (less the validation images)
@@ -53,6 +60,7 @@ class Recipe:
     activation: str = "relu"
     lrn: bool = False
     pooling: str = "overlapping"
+    batch_norm: bool = False
     optimizer: str = "adam"
     lr: float = 0.001
     weight_decay: float = 0.0
@@ -91,6 +99,17 @@ class Experiment:
         return {"variants": {label: asdict(r) for label, r in self.variants.items()},
                 "seeds": list(self.seeds)}
 
+    def matches(self, definition: dict[str, Any] | None) -> bool:
+        """Whether a record's definition is this one; a setting the record lacks counts as
+        its default, so adding a setting to `Recipe` keeps the records made before."""
+        if not isinstance(definition, dict) or not isinstance(definition.get("variants"), dict):
+            return False
+        defaults = {f.name: f.default for f in fields(Recipe) if f.default is not MISSING}
+        recorded = {label: {**defaults, **variant}
+                    for label, variant in definition["variants"].items()}
+        return (recorded == self.definition()["variants"]
+                and definition.get("seeds") == list(self.seeds))
+
     def changes(self, label: str, baseline: str | None = None) -> dict[str, Any]:
         """The settings in which variant `label` differs from `baseline` (default: the first)."""
         base = asdict(self.variants[baseline or next(iter(self.variants))])
@@ -110,9 +129,28 @@ _DROPOUT_BASE = Recipe(epochs=30, train_examples=2000, optimizer="sgd", lr=0.01,
 # Chapter 5: few images, many epochs, dropout on, one augmentation at a time.
 _AUGMENT_BASE = Recipe(epochs=30, train_examples=2000, lr=0.001, lr_schedule="warmup-linear",
                        eval_train_acc=True)
-# The ablation: the fast track's size and data, one of AlexNet's ideas changed at a time.
-_ABLATION_BASE = Recipe(epochs=3, batch_size=128, validation=5000, augment="flip+crop",
-                        lr=0.001, lr_schedule="warmup-linear")
+# The ablation: one of AlexNet's ideas changed at a time, in a regime where each has
+# something to act on: 5,000 training images for 20 epochs, so that the network can overfit
+# (what dropout and augmentation fight) and the optimiser's speed shows (activations, batch
+# norm, the 2012 recipe), at 67 px so that 27 runs fit a CPU.
+_ABLATION_BASE = Recipe(epochs=20, train_examples=5000, validation=2000, augment="flip+crop",
+                        lr=0.001, lr_schedule="warmup-linear", eval_train_acc=True)
+# Chapter 4's pilots: single runs with and without dropout in six regimes, to find one where
+# dropout has something to act on before spending seeds on it (seed 100: the final runs use
+# others).
+_HEAD_PILOT = Recipe(epochs=200, model="head", image_size=28, train_examples=1000,
+                     optimizer="sgd", lr=0.01, eval_train_acc=True)
+_ALEXNET_PILOT = Recipe(epochs=60, train_examples=2000, optimizer="sgd", lr=0.01,
+                        eval_train_acc=True)
+_DROPOUT_PILOTS = {
+    "head, 1k images, SGD": _HEAD_PILOT,
+    "head, 1k images, Adam": replace(_HEAD_PILOT, optimizer="adam", lr=1e-4),
+    "head, 5k images, SGD": replace(_HEAD_PILOT, train_examples=5000, epochs=60),
+    "67 px, 2k images, SGD": _ALEXNET_PILOT,
+    "67 px, 500 images, SGD": replace(_ALEXNET_PILOT, train_examples=500, epochs=150),
+    "99 px, 1k images, Adam": replace(_ALEXNET_PILOT, image_size=99, train_examples=1000,
+                                      optimizer="adam", lr=1e-4),
+}
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e for e in (
@@ -136,7 +174,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             "ablation",
-            "Which of AlexNet's ideas matter on Fashion-MNIST at 67 px in three epochs.",
+            "Which of AlexNet's ideas matter on 5,000 Fashion-MNIST images at 67 px.",
             {
                 "baseline": _ABLATION_BASE,
                 **_variants(_ABLATION_BASE, **{
@@ -148,8 +186,16 @@ EXPERIMENTS: dict[str, Experiment] = {
                     "non-overlapping pooling": {"pooling": "non-overlapping"},
                     "2012 recipe (SGD)": {"optimizer": "sgd", "lr": 0.01,
                                           "weight_decay": 5e-4, "lr_schedule": "plateau"},
+                    "with batch norm": {"batch_norm": True},
                 }),
             },
+        ),
+        Experiment(
+            "dropout-pilots",
+            "Pilots: in which regime does dropout raise the test accuracy?",
+            {f"{regime}, p={p}": replace(recipe, dropout=p)
+             for regime, recipe in _DROPOUT_PILOTS.items() for p in (0.0, 0.5)},
+            seeds=(100,),
         ),
     )
 }
@@ -171,13 +217,18 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
     set_seed(seed)
     device = resolve_device(device)
     augment = AUGMENTATIONS[recipe.augment](recipe.image_size)
+    resize = recipe.image_size if recipe.image_size != 28 else None
     train_iter, test_iter = load_fashion_mnist(
-        recipe.batch_size, resize=recipe.image_size, root=root, augment=augment, device=device)
+        recipe.batch_size, resize=resize, root=root, augment=augment, device=device)
     train_iter, val_iter = split_validation(train_iter, recipe.validation)
     if recipe.train_examples is not None:
         train_iter = _first(train_iter, recipe.train_examples)
-    net = AlexNet(dropout=recipe.dropout, image_size=recipe.image_size,
-                  activation=recipe.activation, lrn=recipe.lrn, pooling=recipe.pooling)
+    if recipe.model == "head":
+        net = AlexNetHead(dropout=recipe.dropout, image_size=recipe.image_size)
+    else:
+        net = AlexNet(dropout=recipe.dropout, image_size=recipe.image_size,
+                      activation=recipe.activation, lrn=recipe.lrn, pooling=recipe.pooling,
+                      batch_norm=recipe.batch_norm)
     start = time.perf_counter()
     # The curves come from the validation images after every epoch; the full test set is
     # measured once, at the end.
@@ -187,13 +238,20 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
                     val_iter=val_iter, precision=recipe.precision, progress=False)
     if history.interrupted:  # stopped by Ctrl-C or a signal: not a result, so not recorded
         raise KeyboardInterrupt
-    record = {"seed": seed, "test_acc": evaluate_accuracy(net, test_iter),
+    test_acc, test_loss = accuracy_and_loss(net, test_iter)
+    record = {"seed": seed, "test_acc": test_acc, "test_loss": test_loss,
               "history": history.to_dict(),
               "wall_seconds": round(time.perf_counter() - start, 1)}
     if recipe.eval_train_acc:
         plain = _first(train_iter, train_iter.num_examples, augment=False)
         record["train_acc_eval"] = evaluate_accuracy(net, plain)
     return record
+
+
+def accuracy_and_loss(net: nn.Module, data_iter) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of `net` on `data_iter` (eval mode, fp32)."""
+    correct, loss_sum, count = correct_and_loss(net, data_iter)
+    return correct.item() / max(count, 1), loss_sum.item() / max(count, 1)
 
 
 def _first(data_iter, n: int, augment: bool = True):
@@ -277,21 +335,22 @@ def run_experiment(
         print(quick_message(name, lang))
     path = Path(out or "runs/experiments") / f"experiment_{name}.json"
     record = _load_record(path) if not quick_mode() else None
-    if record is None or record["definition"] != experiment.definition():
+    if record is None or not experiment.matches(record.get("definition")):
         record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
                   "definition": experiment.definition(), **_machine(resolve_device(device)),
                   "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
-    done = {(run["variant"], run["seed"]) for run in record["runs"]}
     for label in labels:
         for seed in seeds:
-            if (label, seed) in done:
+            if not quick_mode():  # another process may be training the same experiment
+                record = _merged(record, _load_record(path), experiment)
+            if (label, seed) in {(run["variant"], run["seed"]) for run in record["runs"]}:
                 continue
             print(f"{name}: {label}, seed {seed}", flush=True)
             run = train_recipe(experiment.variants[label], seed, device=device, root=root)
-            record["runs"].append({"variant": label, **run})
-            record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
-            if not quick_mode():
-                _write_atomically(path, record)
+            if quick_mode():
+                record["runs"].append({"variant": label, **run})
+            else:
+                record = _add_run(path, record, {"variant": label, **run}, experiment)
     return ExperimentResult(experiment, record, str(path) if not quick_mode() else None)
 
 
@@ -309,7 +368,7 @@ def _load_record(path: Path) -> dict[str, Any] | None:
 
 def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | None:
     record = _load_record(path)
-    if record is None or record.get("definition") != experiment.definition():
+    if record is None or not experiment.matches(record.get("definition")):
         return None
     return ExperimentResult(experiment, record, str(path))
 
@@ -320,11 +379,35 @@ def load_experiment(name: str) -> ExperimentResult | None:
     return _load_matching(RESULTS / f"experiment_{name}.json", _get(name))
 
 
-def _write_atomically(path: Path, record: dict[str, Any]) -> None:
+def _merged(mine: dict[str, Any], theirs: dict[str, Any] | None,
+            experiment: Experiment) -> dict[str, Any]:
+    """`mine` with the runs of `theirs` (the record on disk) that it lacks, when both are
+    records of the same definition."""
+    if theirs is None or not experiment.matches(theirs.get("definition")):
+        return mine
+    have = {(run["variant"], run["seed"]) for run in mine["runs"]}
+    extra = [run for run in theirs["runs"] if (run["variant"], run["seed"]) not in have]
+    if not extra:
+        return mine
+    finished = max(mine.get("finished", ""), theirs.get("finished", ""))
+    return {**mine, "runs": mine["runs"] + extra, "finished": finished}
+
+
+def _add_run(path: Path, record: dict[str, Any], run: dict[str, Any],
+             experiment: Experiment) -> dict[str, Any]:
+    """Add `run` to the record at `path`, keeping runs that another process wrote there
+    meanwhile; the record as written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        if fcntl is not None:  # held only while reading and writing the record
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        record = _merged(record, _load_record(path), experiment)
+        if (run["variant"], run["seed"]) in {(r["variant"], r["seed"]) for r in record["runs"]}:
+            return record  # the other process finished the same run first
+        record = {**record, "runs": [*record["runs"], run],
+                  "finished": dt.datetime.now().isoformat(timespec="seconds")}
+        write_text_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    return record
 
 
 # --- Results -----------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ class EpochRecord:
     images_per_sec: float  # training images per second of training time
     lr: float | None = None  # the learning rate of the epoch's last step
     val_acc: float | None = None  # accuracy on the validation images, when there are some
+    val_loss: float | None = None  # their mean cross-entropy (eval mode)
+    test_loss: float | None = None
 
 
 @dataclass

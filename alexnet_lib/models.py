@@ -77,8 +77,9 @@ class AlexNet(nn.Module):
     The channel widths (96-256-384-384-256) are the 2012 paper's, not torchvision's later
     "one weird trick" variant (64-192-384-256-256). The defaults give the book's network;
     `activation`, `lrn` (local response normalisation after the first two ReLUs, as in the
-    paper) and `pooling` ("overlapping" 3x3/2 or "non-overlapping" 2x2/2) exist for the
-    ablation study.
+    paper), `pooling` ("overlapping" 3x3/2 or "non-overlapping" 2x2/2) and `batch_norm`
+    (BatchNorm after each convolution, what replaced LRN from 2015 on) exist for the ablation
+    study.
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class AlexNet(nn.Module):
         activation: str = "relu",
         lrn: bool = False,
         pooling: str = "overlapping",
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         _check_whole_number("image_size", image_size, "224")
@@ -115,36 +117,31 @@ class AlexNet(nn.Module):
                 f"in_channels must be >= 1 and num_classes >= 2, "
                 f"got in_channels={in_channels}, num_classes={num_classes}."
             )
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+        _check_dropout(dropout)
+        if lrn and batch_norm:
+            raise ValueError("Choose lrn=True or batch_norm=True, not both: batch norm is what "
+                             "replaced local response normalisation.")
         self.input_shape = (in_channels, image_size, image_size)
         self.activation = activation
         act = ACTIVATIONS[activation]
         norm = local_response_norm if lrn else nn.Identity
+        bn = nn.BatchNorm2d if batch_norm else lambda channels: nn.Identity()
         window, stride = POOLING[pooling]
         conv_layers = [
-            nn.Conv2d(in_channels, 96, kernel_size=11, stride=4), act(), norm(),
+            nn.Conv2d(in_channels, 96, kernel_size=11, stride=4), bn(96), act(), norm(),
             nn.MaxPool2d(kernel_size=window, stride=stride),
-            nn.Conv2d(96, 256, kernel_size=5, padding=2), act(), norm(),
+            nn.Conv2d(96, 256, kernel_size=5, padding=2), bn(256), act(), norm(),
             nn.MaxPool2d(kernel_size=window, stride=stride),
-            nn.Conv2d(256, 384, kernel_size=3, padding=1), act(),
-            nn.Conv2d(384, 384, kernel_size=3, padding=1), act(),
-            nn.Conv2d(384, 256, kernel_size=3, padding=1), act(),
+            nn.Conv2d(256, 384, kernel_size=3, padding=1), bn(384), act(),
+            nn.Conv2d(384, 384, kernel_size=3, padding=1), bn(384), act(),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1), bn(256), act(),
             nn.MaxPool2d(kernel_size=window, stride=stride),
         ]  # fmt: skip
-        # Without LRN the identity placeholders are left out, so that print(net) and the
-        # layer numbers (conv.0, conv.3, ...) stay those of the plain network.
+        # Without LRN or batch norm the identity placeholders are left out, so that print(net)
+        # and the layer numbers (conv.0, conv.3, ...) stay those of the plain network.
         self.conv = nn.Sequential(*[m for m in conv_layers if not isinstance(m, nn.Identity)])
         # The fully connected layers are several times wider than LeNet's; dropout tames them.
-        self.fc = nn.Sequential(
-            nn.Linear(256 * side * side, 4096),
-            act(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, 4096),
-            act(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, num_classes),
-        )
+        self.fc = alexnet_head(256 * side * side, num_classes, dropout, act)
         init_weights(self, nonlinearity=activation)
         # A zero output layer makes every class equally likely at the start (the first loss
         # is ln 10) and keeps Adam's first step, which moves every weight by about lr, to the
@@ -156,6 +153,45 @@ class AlexNet(nn.Module):
         check_input(img, self.input_shape, "AlexNet")
         feature = self.conv(img)
         return self.fc(torch.flatten(feature, 1))
+
+
+def _check_dropout(dropout) -> None:
+    if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+
+
+def alexnet_head(in_features: int, num_classes: int, dropout: float,
+                 act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """AlexNet's three fully connected layers, 4096-4096-num_classes, with dropout after the
+    first two, as in the 2012 paper."""
+    return nn.Sequential(
+        nn.Linear(in_features, 4096),
+        act(),
+        nn.Dropout(dropout),
+        nn.Linear(4096, 4096),
+        act(),
+        nn.Dropout(dropout),
+        nn.Linear(4096, num_classes),
+    )
+
+
+class AlexNetHead(nn.Module):
+    """AlexNet's fully connected head alone, on the raw pixels of `image_size`-pixel images:
+    a 4096-4096 network of the kind dropout was first shown on (Hinton et al., 2012)."""
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, dropout: float = 0.5,
+                 image_size: int = 28) -> None:
+        super().__init__()
+        _check_whole_number("image_size", image_size, "28")
+        _check_dropout(dropout)
+        self.input_shape = (in_channels, image_size, image_size)
+        self.fc = alexnet_head(in_channels * image_size * image_size, num_classes, dropout)
+        init_weights(self)
+        nn.init.zeros_(self.fc[-1].weight)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        check_input(img, self.input_shape, "AlexNetHead")
+        return self.fc(torch.flatten(img, 1))
 
 
 LENET_ACTIVATIONS = ("sigmoid", "relu")

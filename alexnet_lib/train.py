@@ -40,7 +40,7 @@ from .distributed import (
     say,
     world_size,
 )
-from .evaluation import count_correct, evaluate_accuracy
+from .evaluation import correct_and_loss, evaluate_accuracy
 from .files import check_output_file, run_lock
 from .history import EpochRecord, History
 from .memory import is_out_of_memory
@@ -436,13 +436,11 @@ class _Run:
         pos = self.position
         start = time.perf_counter()
         with self.stop.interruptible():  # a second Ctrl-C may cut the evaluation short
-            test_acc = val_acc = None
+            test_acc = val_acc = test_loss = val_loss = None
             if self.test_iter is not None:
-                correct, count = count_correct(self.net, self.test_iter, self.device)
-                test_acc = correct.item() / max(count, 1)
+                test_acc, test_loss = _accuracy_and_loss(self.net, self.test_iter, self.device)
             if self.val_iter is not None:
-                val_correct, val_count = count_correct(self.net, self.val_iter, self.device)
-                val_acc = val_correct.item() / max(val_count, 1)
+                val_acc, val_loss = _accuracy_and_loss(self.net, self.val_iter, self.device)
         record = EpochRecord(
             epoch=pos.epoch + 1,
             train_loss=pos.loss_sum / pos.count,
@@ -452,6 +450,8 @@ class _Run:
             images_per_sec=pos.count / max(pos.train_seconds, 1e-9),
             lr=self.last_lr,
             val_acc=val_acc,
+            val_loss=val_loss,
+            test_loss=test_loss,
         )
         self.history.epochs.append(record)
         if isinstance(self.scheduler, ReduceLROnPlateau):
@@ -475,6 +475,11 @@ class _Run:
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = base_lr
         self.step_hook.remove()
+
+
+def _accuracy_and_loss(net, data_iter, device) -> tuple[float, float]:
+    correct, loss_sum, count = correct_and_loss(net, data_iter, device)
+    return correct.item() / max(count, 1), loss_sum.item() / max(count, 1)
 
 
 def _validate(net, train_iter, test_iter, num_epochs, lr, optimizer, weight_decay, lr_schedule,
