@@ -1,7 +1,15 @@
 """alexnet_lib: the library behind the book "AlexNet, hands-on"."""
 
 from . import augment
-from .checkpoint import load_checkpoint, save_checkpoint
+from .book.plots import (
+    plot_confusion_matrix,
+    plot_experiment_curves,
+    plot_history,
+    show_filters,
+    show_images,
+    use_language,
+)
+from .book.summary import LayerInfo, Summary, layer_summary
 from .data import (
     FASHION_MNIST_CLASSES,
     FashionMNISTBatches,
@@ -12,7 +20,7 @@ from .data import (
     split_validation,
     text_labels,
 )
-from .devices import choose_precision, resolve_device, set_seed, try_gpu
+from .devices import resolve_device, set_seed, try_gpu
 from .evaluation import (
     Predictions,
     confident_mistakes,
@@ -20,7 +28,6 @@ from .evaluation import (
     evaluate_accuracy,
     predict,
 )
-from .history import EpochRecord, History
 from .models import (
     ALEXNET_MIN_IMAGE_SIZE,
     AlexNet,
@@ -29,17 +36,12 @@ from .models import (
     conv_output_size,
     init_weights,
 )
-from .plots import (
-    plot_confusion_matrix,
-    plot_experiment_curves,
-    plot_history,
-    show_filters,
-    show_images,
-    use_language,
-)
 from .quick import quick_mode
-from .summary import LayerInfo, Summary, layer_summary
-from .train import NonFiniteLossError, OutOfMemoryError, TrainingError, train, train_step
+from .training.checkpoint import load_checkpoint, save_checkpoint
+from .training.config import TrainConfig
+from .training.history import EpochRecord, History
+from .training.loop import NonFiniteLossError, OutOfMemoryError, TrainingError, train, train_step
+from .training.precision import choose_precision
 
 __version__ = "0.1.0"
 
@@ -56,6 +58,7 @@ __all__ = [
     "OutOfMemoryError",
     "Predictions",
     "Summary",
+    "TrainConfig",
     "TrainingError",
     "augment",
     "alexnet_feature_size",

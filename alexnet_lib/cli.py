@@ -12,18 +12,23 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from . import log
-from .checkpoint import check_training_state, load_checkpoint
-from .compiling import COMPILE_MODES
 from .data import load_fashion_mnist, split_validation
-from .devices import PRECISIONS, resolve_device, set_seed
-from .distributed import is_main_process, start_process_group, torchrun_world_size, world_size
-from .files import check_output_folder, run_lock, write_atomically
+from .devices import resolve_device, set_seed
 from .memory import check_fits, training_bytes
 from .models import AlexNet
-from .optimizers import OPTIMIZERS
-from .schedules import LR_SCHEDULES
-from .train import TrainingError, train
+from .training import messages
+from .training.checkpoint import check_training_state, load_checkpoint
+from .training.compiling import COMPILE_MODES
+from .training.distributed import (
+    is_main_process,
+    start_process_group,
+    torchrun_world_size,
+    world_size,
+)
+from .training.files import check_output_folder, run_lock, write_atomically
+from .training.loop import TrainingError, train
+from .training.optim import LR_SCHEDULES, OPTIMIZERS
+from .training.precision import PRECISIONS
 
 
 def _start_data_parallel(args: argparse.Namespace) -> bool:
@@ -112,8 +117,8 @@ def _train_into(args: argparse.Namespace, out: Path, checkpoint: Path) -> int:
 
 
 def _experiment_command(args: argparse.Namespace) -> int:
-    from .activation_race import run_race
     from .experiments import run_experiment
+    from .experiments.race import run_race
 
     if args.name == "activations":
         result = run_race(rerun=True, out=args.out, device=args.device, root=args.data)
@@ -127,7 +132,8 @@ def _experiment_command(args: argparse.Namespace) -> int:
 
 
 def _bench_command(args: argparse.Namespace) -> int:
-    from .bench import format_table, run_benchmark, save_results
+    from .experiments.bench import format_table, run_benchmark
+    from .experiments.records import save_results
 
     _check_numbers(args, positive=("batch_size", "steps", "limit"),
                    non_negative=("full_run_epochs", "precision_check_epochs"))
@@ -273,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.argv = argv[1:]
-    command_line = log.COMMAND_LINE.set(True)  # messages name options, not arguments
+    command_line = messages.COMMAND_LINE.set(True)  # messages name options, not arguments
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:
@@ -292,4 +298,4 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrupted; no training was under way, nothing more to save.", file=sys.stderr)
         return 128 + signal.SIGINT
     finally:
-        log.COMMAND_LINE.reset(command_line)
+        messages.COMMAND_LINE.reset(command_line)

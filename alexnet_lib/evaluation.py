@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .devices import resolve_device
-from .distributed import distributed, sum_across_processes
+from .training.distributed import distributed, sum_across_processes
 
 
 @dataclass

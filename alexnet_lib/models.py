@@ -22,9 +22,6 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
     return (size + 2 * padding - kernel) // stride + 1
 
 
-_conv_out = conv_output_size  # the name the exercises used
-
-
 def alexnet_feature_size(image_size: int, pooling: str = "overlapping") -> int:
     """Side of the last feature map for a square input (5 for 224, 1 for 67)."""
     window, stride = POOLING[pooling]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from alexnet_lib.bench import _cpu_name
+from alexnet_lib.experiments.records import cpu_name, write_record
 
 FAST_TRACK = ["--image-size", "67", "--batch-size", "512", "--epochs", "3", "--lr", "0.002",
               "--lr-schedule", "warmup-linear", "--device", "cpu", "--seed", "0", "--no-progress"]
@@ -42,7 +42,7 @@ def main() -> None:
     settings = history["settings"]
     record = {
         "kind": "fast_track", "date": dt.date.today().isoformat(),
-        "device": f"CPU ({_cpu_name()})", "threads": torch.get_num_threads(),
+        "device": f"CPU ({cpu_name()})", "threads": torch.get_num_threads(),
         "torch": settings["torch"],
         "command": "python -m alexnet_lib train " + " ".join(FAST_TRACK) + " --out OUT",
         "image_size": 67, "batch_size": settings["batch_size"], "epochs": settings["num_epochs"],
@@ -52,7 +52,7 @@ def main() -> None:
     }
     path = Path(args.out) / f"{record['date']}_cpu_fast_track{args.tag}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_record(path, record)
     print(f"{wall / 60:.1f} min, test accuracy {record['test_acc']:.3f}; wrote {path}")
 
 

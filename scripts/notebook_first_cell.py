@@ -36,7 +36,7 @@ if importlib.util.find_spec("alexnet_lib") is None:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", url])
     importlib.invalidate_caches()
 
-from alexnet_lib.notebook import setup
+from alexnet_lib.book.notebook import setup
 
 LANG = setup()"""
 
@@ -89,7 +89,7 @@ def _first_code_cell(nb) -> int | None:
 
 
 def _looks_like_setup(source: str) -> bool:
-    return source.startswith("# Setup") or "alexnet_lib.notebook" in source
+    return source.startswith("# Setup") or "alexnet_lib.book.notebook" in source
 
 
 def problems(nb, lang: str, source: str) -> list[str]:

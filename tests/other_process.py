@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alexnet_lib.files import run_lock
+from alexnet_lib.training.files import run_lock
 
 
 def _hold(path: str, locked, release) -> None:

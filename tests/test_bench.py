@@ -4,9 +4,10 @@ import re
 import pytest
 import torch
 
-from alexnet_lib import bench, cli
-from alexnet_lib.bench import save_results
-from alexnet_lib.columns import display_width
+from alexnet_lib import cli
+from alexnet_lib.book.columns import display_width
+from alexnet_lib.experiments import bench, records
+from alexnet_lib.experiments.records import save_results
 from conftest import make_tiny_fashion_mnist
 
 
@@ -97,7 +98,7 @@ def test_the_timed_epoch_ends_with_a_partial_batch(tiny_root, monkeypatch):
 
 
 def test_the_table_speaks_chinese_with_the_same_numbers():
-    record = bench.recorded_results()[0]
+    record = records.recorded_results()[0]
     en, zh = bench.format_table(record), bench.format_table(record, lang="zh")
     assert "训练：朴素版本，批量 1" in zh and "朴素版本" in zh and "source" not in zh
     numbers = re.compile(r"\d[\d,.]*\d|\d")

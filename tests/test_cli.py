@@ -142,7 +142,7 @@ def test_a_second_ctrl_c_while_saving_waits_for_the_checkpoint(tiny_root, tmp_pa
             f.seek(0)
         real_save(obj, f)
 
-    monkeypatch.setattr("alexnet_lib.checkpoint.torch.save", second_ctrl_c_mid_write)
+    monkeypatch.setattr("alexnet_lib.training.checkpoint.torch.save", second_ctrl_c_mid_write)
     assert cli.main(train_args(root, tmp_path)) == 130
     assert load_checkpoint(tmp_path / "checkpoint.pt")["position"]["batch"] == 3
     assert "stopping as soon as it is written" in capsys.readouterr().out
@@ -215,7 +215,7 @@ def test_an_unusable_output_folder_is_refused_before_any_data_is_loaded(
         def refuse(*args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr("alexnet_lib.files.tempfile.TemporaryFile", refuse)
+        monkeypatch.setattr("alexnet_lib.training.files.tempfile.TemporaryFile", refuse)
     assert cli.main(train_args(root, out)) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -270,7 +270,7 @@ def test_a_full_disk_exits_1_in_one_line_keeping_the_last_checkpoint(tiny_root, 
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(obj, f)
 
-    monkeypatch.setattr("alexnet_lib.checkpoint.torch.save", disk_full_at_the_second_save)
+    monkeypatch.setattr("alexnet_lib.training.checkpoint.torch.save", disk_full_at_the_second_save)
     assert cli.main(train_args(root, tmp_path)) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on the disk to write" in err
@@ -289,7 +289,7 @@ def test_bench_with_bad_arguments_exits_2_in_one_line(tmp_path, monkeypatch, cap
     def run_benchmark(*args, **kwargs):
         raise AssertionError("the benchmark ran")
 
-    monkeypatch.setattr("alexnet_lib.bench.run_benchmark", run_benchmark)
+    monkeypatch.setattr("alexnet_lib.experiments.bench.run_benchmark", run_benchmark)
     assert cli.main(["bench", "--device", "cpu", "--out", str(tmp_path), option, value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err

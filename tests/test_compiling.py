@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from alexnet_lib import load_fashion_mnist, set_seed, train
-from alexnet_lib.compiling import COMPILE_MODES
+from alexnet_lib.training.compiling import COMPILE_MODES
 from conftest import make_tiny_fashion_mnist
 
 
@@ -53,6 +53,22 @@ def test_a_failed_compile_warns_and_trains_eagerly(tiny_root, monkeypatch, capsy
         history, weights = run(root, compile="max-autotune")
     assert "compiled (max-autotune)" in capsys.readouterr().out
     assert history.settings["compile"] == "off"
+    assert history.train_loss == eager.train_loss
+    assert all(torch.equal(a, b) for a, b in zip(eager_weights, weights, strict=True))
+
+
+def test_after_a_failed_compile_the_run_is_the_eager_run_partial_batch_and_schedule_too(
+        tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    make_tiny_fashion_mnist(root, n_train=70, n_test=16)  # batches of 16: the last holds 6
+    eager, eager_weights = run(root, lr_schedule="warmup-linear")
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile",
+                        lambda model, mode=None: real_compile(model, backend=broken_backend))
+    with pytest.warns(RuntimeWarning, match="torch.compile failed"):
+        history, weights = run(root, compile="default", lr_schedule="warmup-linear")
+    assert history.settings["compile"] == "off" and history.settings["drop_last"] is False
+    assert [r.lr for r in history.epochs] == [r.lr for r in eager.epochs]
     assert history.train_loss == eager.train_loss
     assert all(torch.equal(a, b) for a, b in zip(eager_weights, weights, strict=True))
 
@@ -104,8 +120,8 @@ def test_compiled_runs_leave_out_the_partial_batch_and_compile_once(tmp_path, mo
     monkeypatch.setattr(torch, "compile",
                         lambda model, mode=None: real_compile(model, backend=counting_backend))
     if not drop_last:  # what happened before: the last batch's new shape compiles again
-        train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
-        monkeypatch.setattr(train_module, "_has_partial_last_batch", lambda data: False)
+        train_module = sys.modules["alexnet_lib.training.loop"]  # the module, not the function
+        monkeypatch.setattr(train_module, "has_partial_last_batch", lambda data: False)
     torch._dynamo.reset()  # nothing compiled by an earlier test
     history, _ = run(root, compile="reduce-overhead")
     assert history.settings["drop_last"] is drop_last

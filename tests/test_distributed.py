@@ -15,7 +15,7 @@ import torch.multiprocessing as mp
 from toy_models import ToyNet
 
 from alexnet_lib import LeNet, load_checkpoint, load_fashion_mnist, set_seed, train
-from alexnet_lib.distributed import start_process_group
+from alexnet_lib.training.distributed import start_process_group
 from conftest import make_tiny_fashion_mnist
 
 GLOBAL_BATCH = 16
@@ -109,9 +109,9 @@ def stop_worker(rank, world_size, root, init_file, out):
     """Process 1 alone gets SIGTERM, then two Ctrl-Cs, in its 7th batch."""
     join_process_group(rank, world_size, init_file)
     saves = []
-    train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
-    real_save = train_module.save_checkpoint
-    train_module.save_checkpoint = lambda *args: (saves.append(args), real_save(*args))
+    checkpoint_module = sys.modules["alexnet_lib.training.checkpoint"]
+    real_save = checkpoint_module.save_checkpoint
+    checkpoint_module.save_checkpoint = lambda *args: (saves.append(args), real_save(*args))
 
     def signals(out):
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGINT):
@@ -182,3 +182,88 @@ def test_more_processes_than_gpus_or_mps_are_refused(torchrun, monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     with pytest.raises(ValueError, match="not on mps"):
         start_process_group("mps")
+
+
+class DrawRecorder(torch.nn.Module):
+    """A linear model that keeps, for every training batch, one number drawn from the random
+    stream that dropout and augmentation use, and the labels of its share."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(784, 10)
+        self.draws: list[float] = []
+
+    def forward(self, X):
+        if self.training:
+            self.draws.append(float(torch.rand(())))
+        return self.linear(X.flatten(1))
+
+
+def draws_worker(rank, world_size, root, init_file, out):
+    join_process_group(rank, world_size, init_file)
+    try:
+        set_seed(0)
+        net = DrawRecorder()
+        train_iter, test_iter = load_fashion_mnist(GLOBAL_BATCH, root=root, device="cpu")
+        train(net, train_iter, test_iter, 1, device="cpu", progress=False, precision="fp32")
+        torch.save({"draws": net.draws}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_each_process_draws_its_own_dropout_and_augmentation_numbers(tiny_root, tmp_path):
+    root, _ = tiny_root
+    out = tmp_path / "draws"
+    run_processes(draws_worker, (2, str(root), str(tmp_path / "init"), str(out)))
+    first, second = (torch.load(f"{out}.{rank}", weights_only=True)["draws"] for rank in (0, 1))
+    assert len(first) == len(second) == 4  # 64 images, global batches of 16
+    assert all(a != b for a, b in zip(first, second, strict=True))  # masks and flips differ
+
+
+def window_worker(rank, world_size, init_file, out):
+    from alexnet_lib.training.state import RunningSums
+
+    join_process_group(rank, world_size, init_file)
+    try:
+        sums = RunningSums(4, torch.device("cpu"), first=0)
+        logits, labels = torch.zeros(2, 10), torch.zeros(2, dtype=torch.int64)
+        for i in range(4):
+            sums.add(i, torch.tensor(1.0), logits, labels, examples=1)
+            if i % 2 == 1:  # read after batches 2 and 4
+                sums.sum_across_processes(i + 1)
+                sums.restart(i + 1)
+        torch.save({"losses": sums.losses}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_each_sync_adds_up_only_the_batches_since_the_last(tmp_path):
+    out = tmp_path / "window"
+    run_processes(window_worker, (2, str(tmp_path / "init"), str(out)))
+    losses = torch.load(f"{out}.0", weights_only=True)["losses"]
+    assert losses.tolist() == [2.0, 2.0, 2.0, 2.0]  # each batch's loss summed over 2 processes
+
+
+def data_loader_worker(rank, world_size, root, init_file, out):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    join_process_group(rank, world_size, init_file)
+    try:
+        data = TensorDataset(torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,)))
+        try:
+            train(ToyNet(), DataLoader(data, batch_size=8), None, 1, device="cpu",
+                  progress=False, precision="fp32")
+            message = None
+        except ValueError as err:
+            message = str(err)
+        torch.save({"message": message}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_under_torchrun_a_loader_that_cannot_shard_is_refused(tmp_path):
+    out = tmp_path / "loader"
+    run_processes(data_loader_worker, (2, "", str(tmp_path / "init"), str(out)))
+    for rank in (0, 1):
+        message = torch.load(f"{out}.{rank}", weights_only=True)["message"]
+        assert message and "load_fashion_mnist" in message and "DataLoader" in message

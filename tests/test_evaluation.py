@@ -16,7 +16,7 @@ from alexnet_lib import (
     show_filters,
     train,
 )
-from alexnet_lib.bench import recorded_results
+from alexnet_lib.experiments.records import recorded_results
 
 matplotlib.use("Agg")
 

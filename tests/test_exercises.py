@@ -3,7 +3,7 @@ import math
 import pytest
 
 from alexnet_lib import AlexNet, LeNet, layer_summary
-from alexnet_lib.exercises import (
+from alexnet_lib.book.exercises import (
     check_alexnet_fc_share,
     check_conv_output_size,
     check_lenet5_param_count,

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from alexnet_lib.exercises import check_dead_fraction, check_sigmoid_grad
+from alexnet_lib.book.exercises import check_dead_fraction, check_sigmoid_grad
 
 # --- check_sigmoid_grad ---------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ def test_dead_check_accepts_other_correct_forms(right):
 
 def test_dead_check_cases_are_not_trivial():
     """The reference answers differ from every mistake the check names, case by case."""
-    from alexnet_lib.exercises import activations as exercises
+    from alexnet_lib.book.exercises import activations as exercises
 
     cases = [A for (A,) in exercises._dead_cases()]
     expected = [dead_fraction(A) for A in cases]

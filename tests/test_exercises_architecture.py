@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from alexnet_lib import AlexNet, layer_summary
-from alexnet_lib.exercises import check_alexnet_params, check_conv_flops, check_memory_mb
+from alexnet_lib.book.exercises import check_alexnet_params, check_conv_flops, check_memory_mb
 
 
 def assert_rejected(capsys, result, *hints, lang="en"):

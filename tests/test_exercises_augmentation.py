@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from alexnet_lib.augment import RandomHorizontalFlip
-from alexnet_lib.exercises import check_batched_flip
+from alexnet_lib.book.exercises import check_batched_flip
 
 
 @pytest.fixture(autouse=True)

@@ -14,10 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from alexnet_lib import AlexNet, confusion_matrix, layer_summary
-from alexnet_lib import exercises as ex
 from alexnet_lib.augment import RandomHorizontalFlip
-from alexnet_lib.bench import recorded_results
-from alexnet_lib.exercises import (
+from alexnet_lib.book import exercises as ex
+from alexnet_lib.book.exercises import (
     _common,
     activations,
     architecture,
@@ -26,6 +25,7 @@ from alexnet_lib.exercises import (
     lenet,
     training,
 )
+from alexnet_lib.experiments.records import recorded_results
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 MODULES = [lenet, architecture, activations, dropout, augmentation, training]

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from alexnet_lib.exercises import check_dropout, check_dropout_variance
+from alexnet_lib.book.exercises import check_dropout, check_dropout_variance
 
 
 def dropout(X, p):

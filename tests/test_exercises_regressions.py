@@ -4,8 +4,7 @@ import random
 
 import torch
 
-from alexnet_lib.bench import recorded_results
-from alexnet_lib.exercises import (
+from alexnet_lib.book.exercises import (
     check_alexnet_fc_share,
     check_batched_flip,
     check_conv_output_size,
@@ -13,6 +12,7 @@ from alexnet_lib.exercises import (
     check_run_hours,
     check_sigmoid_grad,
 )
+from alexnet_lib.experiments.records import recorded_results
 
 
 def test_a_float_equal_to_the_right_size_passes():

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from alexnet_lib import confusion_matrix
-from alexnet_lib.bench import recorded_results
-from alexnet_lib.exercises import check_confusion_matrix, check_run_hours
+from alexnet_lib.book.exercises import check_confusion_matrix, check_run_hours
+from alexnet_lib.experiments.records import recorded_results
 
 
 def with_a_loop(predicted, labels, num_classes):

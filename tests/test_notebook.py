@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from alexnet_lib import notebook
-from alexnet_lib.notebook import detect_language, device_report, language_from_path
+from alexnet_lib.book import notebook
+from alexnet_lib.book.notebook import detect_language, device_report, language_from_path
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ from torch import nn
 
 from alexnet_lib import (
     choose_precision,
-    devices,
     evaluate_accuracy,
     load_fashion_mnist,
     set_seed,
     train,
 )
-from alexnet_lib.devices import cudnn_autotuning
+from alexnet_lib.devices import resolve_device
+from alexnet_lib.training import precision as devices
+from alexnet_lib.training.precision import cudnn_autotuning
 
 CAPABILITY = {"T4": (7, 5), "V100": (7, 0), "A100": (8, 0), "H100": (9, 0)}
 
@@ -88,7 +89,7 @@ def test_asking_for_a_format_overrides_the_choice(gpus):
 
 def test_mps_trains_in_fp32(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    precision = choose_precision(devices.resolve_device("mps"))
+    precision = choose_precision(resolve_device("mps"))
     assert precision.name == "fp32" and "mps" in precision.reason
 
 

@@ -127,7 +127,7 @@ def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
         f.write(b"PK\x03\x04 half a zip file")
         raise KeyboardInterrupt  # the process dies while writing
 
-    monkeypatch.setattr("alexnet_lib.checkpoint.torch.save", killed_mid_write)
+    monkeypatch.setattr("alexnet_lib.training.checkpoint.torch.save", killed_mid_write)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint({"model": {"w": torch.zeros(3)}}, path)
     assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(3))
@@ -292,7 +292,7 @@ def test_resume_at_every_batch_gives_the_uninterrupted_weights(tiny_root, tmp_pa
         mode = modes[(done - 1) % len(modes)]
         with monkeypatch.context() as patch:
             if mode == "Ctrl-C, 2x in save":
-                patch.setattr("alexnet_lib.checkpoint.torch.save",
+                patch.setattr("alexnet_lib.training.checkpoint.torch.save",
                               lambda obj, f: (send(signal.SIGINT)(None), real_save(obj, f)))
             seed = 0 if done == 1 else 100 + done
             net, history = train_one_link(root, ckpt, seed, mode, resume=done > 1)
@@ -344,7 +344,7 @@ def test_every_write_has_its_own_temporary_name_and_leaves_none_behind(tmp_path,
     path = tmp_path / "run.pt"
     real_save = torch.save
     names = []
-    monkeypatch.setattr("alexnet_lib.checkpoint.torch.save",
+    monkeypatch.setattr("alexnet_lib.training.checkpoint.torch.save",
                         lambda obj, f: (names.append(f.name), real_save(obj, f)))
     for value in (1.0, 2.0):
         save_checkpoint({"model": {"w": torch.full((3,), value)}}, path)
@@ -371,7 +371,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeyp
         f.write = write_until_full
         return f
 
-    monkeypatch.setattr("alexnet_lib.files.tempfile.NamedTemporaryFile", filling_up)
+    monkeypatch.setattr("alexnet_lib.training.files.tempfile.NamedTemporaryFile", filling_up)
     with pytest.raises(OSError, match="No space left on the disk to write .*run.pt") as info:
         save_checkpoint({"model": {"w": torch.zeros(100_000)}}, path)
     assert info.value.errno == errno.ENOSPC
@@ -478,3 +478,20 @@ def test_alexnet_says_which_image_size_to_pass(image_size):
 def test_alexnet_refuses_an_image_size_too_large_for_memory_without_trying():
     with pytest.raises(ValueError, match=r"image_size=100000.*GB of memory.*such as 224"):
         AlexNet(image_size=100_000)
+
+
+def test_resuming_mid_epoch_with_a_loader_that_cannot_replay_its_order_is_refused(tiny_root,
+                                                                                   tmp_path):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    history = train(ToyNet(fail_at=2, failure=send(signal.SIGINT)), train_iter, test_iter, 1,
+                    device="cpu", progress=False, precision="fp32", checkpoint=checkpoint)
+    assert history.interrupted and load_checkpoint(checkpoint)["position"]["batch"] == 2
+    images = train_iter.images.float() / 255
+    plain = DataLoader(TensorDataset(images, train_iter.labels), batch_size=16)
+    with pytest.raises(ValueError, match="middle of an epoch.*load_fashion_mnist"):
+        train(ToyNet(), plain, test_iter, 1, device="cpu", progress=False, precision="fp32",
+              checkpoint=checkpoint, resume=True)

@@ -7,7 +7,7 @@ import torch
 from toy_models import ToyNet
 
 from alexnet_lib import load_fashion_mnist, split_validation, train
-from alexnet_lib.schedules import LR_SCHEDULES, WARMUP_FRACTION, warmup_linear_factor
+from alexnet_lib.training.optim import LR_SCHEDULES, WARMUP_FRACTION, warmup_linear_factor
 
 
 def test_warmup_linear_warms_up_then_decays_to_nearly_zero():
@@ -64,7 +64,7 @@ def test_plateau_divides_by_ten_when_validation_accuracy_stalls(tiny_root, monke
             return torch.tensor(round(next(accuracies) * 100)), torch.tensor(1.0), 100
         return torch.tensor(0), torch.tensor(1.0), 1
 
-    training = importlib.import_module("alexnet_lib.train")  # the module, not the function
+    training = importlib.import_module("alexnet_lib.training.loop")  # the module, not the function
     monkeypatch.setattr(training, "correct_and_loss", fake_correct_and_loss)
     history = train(ToyNet(), train_iter, test_iter, 5, lr=0.01, optimizer="sgd",
                     weight_decay=5e-4, lr_schedule="plateau", val_iter=val_iter,

@@ -10,13 +10,13 @@ from alexnet_lib import (
     History,
     NonFiniteLossError,
     OutOfMemoryError,
-    devices,
     evaluate_accuracy,
     load_fashion_mnist,
     set_seed,
     train,
 )
 from alexnet_lib.quick import QUICK_EPOCHS, QUICK_TEST_EXAMPLES, QUICK_TRAIN_EXAMPLES
+from alexnet_lib.training import precision as devices
 
 
 def test_epoch_loss_is_the_mean_over_examples_not_over_batches(tiny_root):
@@ -126,7 +126,7 @@ def test_out_of_memory_is_also_torchs_out_of_memory_error(tiny_root):
 def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, autotuning_before):
     root, _ = tiny_root
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", autotuning_before)
-    train_module = sys.modules["alexnet_lib.train"]  # the module, not the function
+    train_module = sys.modules["alexnet_lib.training.loop"]  # the module, not the function
     seen = []
 
     def as_on_a_gpu(device):  # turn autotuning on as train does on a CUDA device

@@ -5,7 +5,7 @@ from functools import cache
 import torch
 from torch import nn
 
-from ..models import AlexNet
+from ...models import AlexNet
 from ..summary import layer_summary
 from ._common import Verdict, as_number, bilingual, check_number, first_hint
 

@@ -19,9 +19,9 @@ import os
 import sys
 from pathlib import Path, PurePath
 
-from .devices import try_gpu
+from ..devices import try_gpu
+from ..quick import QUICK_EPOCHS, QUICK_TRAIN_EXAMPLES, quick_mode
 from .plots import use_language
-from .quick import QUICK_EPOCHS, QUICK_TRAIN_EXAMPLES, quick_mode
 
 LANGUAGES = ("en", "zh")
 # Where a notebook records its language: metadata["alexnet"]["lang"] (set by the book's

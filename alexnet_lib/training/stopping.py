@@ -16,6 +16,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import torch
+
+from .distributed import largest_across_processes
+
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -33,11 +37,6 @@ class StopRequest:
     @property
     def requested(self) -> bool:
         return self.signal is not None
-
-    @property
-    def exit_status(self) -> int:
-        """The shell's convention for a process stopped by a signal: 128 + its number."""
-        return 128 + (self.signal or signal.SIGINT)
 
     def request(self, signum: int = signal.SIGINT) -> None:
         if self.signal is None:
@@ -104,3 +103,26 @@ def stop_requests(second_ctrl_c_stops: bool = True) -> Iterator[StopRequest]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def agree_on_stop(stop: StopRequest, device: torch.device) -> bool:
+    """Whether any process was asked to stop. Every process calls this at the same point, so
+    that all stop after the same batch; the first signal's number travels with it."""
+    signum = largest_across_processes(stop.signal or 0, device)
+    if signum:
+        stop.request(signum)
+    return bool(signum)
+
+
+@contextmanager
+def lent(optimizer: torch.optim.Optimizer, base_lrs: list[float], stop: StopRequest
+         ) -> Iterator[None]:
+    """While training: a second Ctrl-C never cuts an optimizer's step short. After: the
+    learning rates as they came (`base_lrs`), whatever a schedule did to them."""
+    hook = optimizer.register_step_pre_hook(lambda *args: stop.hold_interrupts())
+    try:
+        yield
+    finally:
+        hook.remove()
+        for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base_lr

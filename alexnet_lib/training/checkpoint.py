@@ -1,4 +1,5 @@
-"""Saving and loading training checkpoints: atomically, and only tensors and plain values."""
+"""Saving and loading training checkpoints: atomically, only tensors and plain values, and
+checked before anything is loaded into a run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 
 import torch
 
+from .config import check_resumable, check_same_run
+from .distributed import all_gather, is_main_process, rank, say
 from .files import shown, write_atomically
+from .history import History
+from .messages import no_checkpoint_yet, resuming
+from .state import Position, rng_state, seed_each_process, set_rng_state
+from .stopping import StopRequest
 
 CHECKPOINT_FORMAT = "alexnet-hands-on checkpoint"
 CHECKPOINT_VERSION = 1
@@ -81,3 +88,55 @@ def check_training_state(state: dict[str, Any], path: str | os.PathLike) -> None
             f"Checkpoint {shown(path)} lacks {', '.join(missing)}: it was not written by "
             "alexnet_lib.train, or by an incompatible version. Delete it to start afresh."
         )
+
+
+def checkpoint_state(parts: dict[str, Any], history: History, pos: Position,
+                     device: torch.device) -> dict[str, Any]:
+    """Everything a resume needs, tensors and plain values only; every process's random
+    state (each draws its own dropout and augmentation)."""
+    states = {name: part.state_dict() if part is not None else {}
+              for name, part in parts.items()}
+    return {**states, "history": history.to_dict(), "position": pos.to_dict(),
+            "rng": rng_state(device), "rng_per_process": all_gather(rng_state(device))}
+
+
+def save(checkpoint, parts: dict[str, Any], history: History, pos: Position,
+         device: torch.device, stop: StopRequest) -> None:
+    """Write the checkpoint (every process calls this; the first one writes)."""
+    if checkpoint is None:
+        return
+    state = checkpoint_state(parts, history, pos, device)
+    if is_main_process():
+        with stop.saving():  # a second Ctrl-C waits for the write to finish
+            save_checkpoint(state, checkpoint)
+
+
+def resume_from(checkpoint, parts: dict[str, Any], history: History, train_iter,
+                device: torch.device, lang: str) -> tuple[History, Position]:
+    """Load a checkpoint into the parts of this run; the history and position it holds."""
+    state = load_checkpoint(checkpoint)
+    check_training_state(state, checkpoint)
+    check_same_run(state["history"].get("settings", {}), history.settings, checkpoint)
+    pos = Position.from_dict(state["position"])
+    check_resumable(train_iter, checkpoint, pos.batch)
+    for name, part in parts.items():
+        if part is not None and state.get(name):
+            part.load_state_dict(state[name])
+    per_process = state.get("rng_per_process") or [state["rng"]]
+    set_rng_state(per_process[rank()] if rank() < len(per_process) else state["rng"], device)
+    saved = History.from_dict(state["history"])
+    saved.settings, saved.interrupted = history.settings, False
+    say(resuming(checkpoint, pos, lang))
+    return saved, pos
+
+
+def resume_or_start(config, parts: dict[str, Any], history: History, train_iter,
+                    device: torch.device) -> tuple[History, Position]:
+    """The history and position to start from: the checkpoint's with `config.resume` (where
+    there is one yet), else a fresh start, each process with its own random stream."""
+    if config.resume and os.path.exists(config.checkpoint):
+        return resume_from(config.checkpoint, parts, history, train_iter, device, config.lang)
+    if config.resume:
+        say(no_checkpoint_yet(config.checkpoint, config.lang))
+    seed_each_process(device)  # dropout and augmentation differ between processes
+    return history, Position()

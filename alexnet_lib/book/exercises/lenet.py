@@ -6,7 +6,7 @@ import operator
 from collections.abc import Callable
 from functools import cache
 
-from ..models import AlexNet, LeNet, conv_output_size
+from ...models import AlexNet, LeNet, conv_output_size
 from ..summary import layer_summary
 from ._common import Verdict, as_number, bilingual, check_calls, check_number
 

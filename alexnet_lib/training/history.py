@@ -111,6 +111,6 @@ class History:
 
     def plot(self, ax=None, lang: str = "en"):
         """Loss and accuracies against epochs on one matplotlib axes; returns the axes."""
-        from .plots import plot_history
+        from ..book.plots import plot_history
 
         return plot_history(self, ax=ax, lang=lang)

@@ -21,17 +21,36 @@ def check_compile_mode(mode: str) -> None:
         raise ValueError(f"compile must be one of {COMPILE_MODES}, got {mode!r}.")
 
 
-def compile_model(model: nn.Module, mode: str) -> nn.Module:
-    """`model` compiled in `mode`; `model` itself for "off" or where compiling is unsupported.
+class EagerFallback:
+    """Calls the compiled model; if compiling fails (at the first call, inside the forward
+    pass, before any weight has changed), warns and calls the eager model from then on.
+    `fell_back` says whether it did."""
 
-    The compiled module shares its parameters with `model`. Compilation happens at the first
-    call: use `is_compile_error` to recognise its failures there.
-    """
+    def __init__(self, compiled, eager: nn.Module) -> None:
+        self.compiled, self.eager, self.fell_back = compiled, eager, False
+
+    def __call__(self, *args, **kwargs):
+        if not self.fell_back:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as err:
+                if not is_compile_error(err):
+                    raise
+                warn_eager_fallback(err)
+                self.fell_back = True
+        return self.eager(*args, **kwargs)
+
+
+def compile_model(model: nn.Module, mode: str) -> nn.Module | EagerFallback:
+    """`model` compiled in `mode`, falling back to `model` where compiling fails; `model`
+    itself for "off" or where torch.compile is unsupported. The compiled module shares its
+    parameters with `model`."""
     check_compile_mode(mode)
     if mode == "off":
         return model
     try:
-        return torch.compile(model, mode=None if mode == "default" else mode)
+        return EagerFallback(torch.compile(model, mode=None if mode == "default" else mode),
+                             model)
     except RuntimeError as err:  # e.g. a Python version that torch.compile does not support yet
         warn_eager_fallback(err)
         return model

@@ -24,22 +24,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from .columns import left, right
-from .data import load_fashion_mnist
-from .devices import resolve_device, set_seed
-from .experiments import (
-    RESULTS,
-    _load_record,
-    _machine,
-    mean_sd,
-    quick_message,
-    read_message,
-    where,
-)
-from .files import write_text_atomically
-from .models import ACTIVATIONS, init_weights
-from .quick import cap_epochs, quick_mode
-from .train import train_step
+from ..book.columns import left, right
+from ..data import load_fashion_mnist
+from ..devices import resolve_device, set_seed
+from ..models import ACTIVATIONS, init_weights
+from ..quick import cap_epochs, quick_mode
+from ..training.loop import train_step
+from .records import RESULTS, load_record, machine, quick_message, read_message, where, write_record
+from .runner import mean_sd
 
 
 class FourLayerCNN(nn.Module):
@@ -130,7 +122,7 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
     definition = json.loads(json.dumps(asdict(race)))  # as a record reads back: lists, not tuples
     shipped = RESULTS / "experiment_activations.json"
     if not (rerun or quick_mode()) and out is None:
-        record = _load_record(shipped)
+        record = load_record(shipped)
         if record is not None and record["definition"] == definition:
             print(read_message(len(record["runs"]), shipped.name, record, "run_race(rerun=True)",
                                lang))
@@ -140,10 +132,10 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
         print(quick_message("activations", lang))
         seeds, rates = seeds[:1], rates[-1:]
     path = Path(out or "runs/experiments") / "experiment_activations.json"
-    record = _load_record(path) if not quick_mode() else None
+    record = load_record(path) if not quick_mode() else None
     if record is None or record["definition"] != definition:
         record = {"kind": "experiment", "experiment": "activations", "definition": definition,
-                  **_machine(resolve_device(device)),
+                  **machine(resolve_device(device)),
                   "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
     done = {(r["activation"], r["lr"], r["seed"]) for r in record["runs"]}
     for activation in race.activations:
@@ -155,8 +147,7 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
                 record["runs"].append(race_run(activation, lr, seed, race, device, root))
                 record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
                 if not quick_mode():
-                    write_text_atomically(
-                        path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+                    write_record(path, record)
     return RaceResult(race, record)
 
 

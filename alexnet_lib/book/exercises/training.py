@@ -5,8 +5,8 @@ from functools import partial
 
 import torch
 
-from ..bench import recorded_results
-from ..evaluation import confusion_matrix
+from ...evaluation import confusion_matrix
+from ...experiments.records import recorded_results
 from ._common import Verdict, bilingual, call, check_number, first_hint
 
 MESSAGES = bilingual(
@@ -101,8 +101,9 @@ def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
 def check_run_hours(answer: object, record: dict, lang: str = "en", epochs: int = 5,
                     train_images: int = 60_000) -> bool:
     """Check the hours the naive version's run (batch 1, `epochs` epochs, training only) needs at
-    its batch-1 speed in `record`, from `alexnet_lib.bench.recorded_results()`, or in another
-    record of that device and image size, exact or as printed (one decimal). Within 5% passes."""
+    its batch-1 speed in `record`, from `alexnet_lib.experiments.records.recorded_results()`,
+    or in another record of that device and image size, exact or as printed (one decimal).
+    Within 5% passes."""
     targets, mistakes = [], []
     same = [r for r in recorded_results() if r.get("file") != record.get("file")
             and (r.get("device"), r.get("image_size")) == (record["device"], record["image_size"])]

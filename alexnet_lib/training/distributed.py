@@ -4,11 +4,13 @@ over processes."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
-from .devices import resolve_device
+from ..devices import resolve_device
 
 
 def torchrun_world_size() -> int:
@@ -58,6 +60,20 @@ def is_main_process() -> bool:
     return not distributed() or dist.get_rank() == 0
 
 
+def rank() -> int:
+    return dist.get_rank() if distributed() else 0
+
+
+def all_gather(value: Any) -> list[Any]:
+    """Every process's `value`, in rank order ([value] in a single process). Every process
+    must call it at the same point."""
+    if not distributed():
+        return [value]
+    gathered: list[Any] = [None] * world_size()
+    dist.all_gather_object(gathered, value)
+    return gathered
+
+
 def world_size() -> int:
     return dist.get_world_size() if distributed() else 1
 
@@ -83,3 +99,24 @@ def largest_across_processes(value: int, device: torch.device) -> int:
     tensor = torch.tensor([value], device=device)
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return int(tensor.item())
+
+
+def share_of_batch(data_iter, i: int) -> float | None:
+    """What batch i's summed loss is divided by in this process: None (its own share's size)
+    in a single process; under torchrun, the whole batch's size over the number of processes,
+    so that every example weighs the same in the averaged gradient."""
+    if not distributed():
+        return None
+    whole = min(data_iter.batch_size, data_iter.num_examples - i * data_iter.batch_size)
+    return whole / world_size()
+
+
+def data_parallel(net: torch.nn.Module, device: torch.device, loaders) -> torch.nn.Module:
+    """Under torchrun: each loader serves this process its share of every batch, and `net`
+    is wrapped so that gradients are averaged over the processes. Else `net` as it is."""
+    if not distributed():
+        return net
+    for data_iter in loaders:
+        if data_iter is not None:
+            data_iter.shard(rank(), world_size())
+    return DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)

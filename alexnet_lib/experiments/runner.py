@@ -13,10 +13,8 @@ it always trains, on the tiny data). From the command line:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -26,23 +24,25 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import augment as aug
-from .columns import display_width, left, right
-from .data import load_fashion_mnist, split_validation
-from .devices import resolve_device, set_seed
-from .evaluation import correct_and_loss, evaluate_accuracy
-from .files import write_text_atomically
-from .history import History
-from .models import AlexNet, AlexNetHead
-from .quick import quick_mode
-from .train import train
-
-try:
-    import fcntl
-except ImportError:  # Windows: one process per experiment there
-    fcntl = None
-
-RESULTS = Path(__file__).parent / "results"
+from .. import augment as aug
+from ..book.columns import display_width, left, right
+from ..data import load_fashion_mnist, split_validation
+from ..devices import resolve_device, set_seed
+from ..evaluation import correct_and_loss, evaluate_accuracy
+from ..models import AlexNet, AlexNetHead
+from ..quick import quick_mode
+from ..training.history import History
+from ..training.loop import train
+from .records import (
+    RESULTS,
+    add_run,
+    load_record,
+    machine,
+    merged,
+    quick_message,
+    read_message,
+    where,
+)
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ def accuracy_and_loss(net: nn.Module, data_iter) -> tuple[float, float]:
 
 def _first(data_iter, n: int, augment: bool = True):
     """The first n examples of a loader, as a loader of the same kind (augmentation optional)."""
-    from .data import FashionMNISTBatches
+    from ..data import FashionMNISTBatches
 
     n = min(n, data_iter.num_examples)
     return FashionMNISTBatches(
@@ -265,40 +265,11 @@ def _first(data_iter, n: int, augment: bool = True):
         augment=data_iter.augment if augment else None, device=data_iter.device)
 
 
-def _machine(device: torch.device) -> dict[str, Any]:
-    from .bench import _cpu_name
-
-    name = (torch.cuda.get_device_name(device) if device.type == "cuda"
-            else f"CPU ({_cpu_name()})" if device.type == "cpu" else device.type.upper())
-    return {"device": str(device), "device_name": name, "threads": torch.get_num_threads(),
-            "torch": str(torch.__version__), "python": platform.python_version()}
-
-
-def where(record: dict[str, Any], lang: str = "en") -> str:
-    """The machine and date of a record, for the line printed beside its results."""
-    threads = record.get("threads", "?")
-    if lang == "zh":
-        threads = f"{threads} 个线程"
-    else:
-        threads = f"{threads} thread{'' if threads == 1 else 's'}"
-    return (f"{record.get('device_name', '?')}, {threads}, torch {record.get('torch', '?')}, "
-            f"{record.get('finished', record.get('started', ''))[:10]}")
-
-
-def read_message(runs: int, file: str, record: dict[str, Any], call: str, lang: str) -> str:
-    if lang == "zh":
-        return (f"从 {file} 读取了 {runs} 次记录下来的训练（{record.get('device_name')}，torch "
-                f"{record.get('torch')}）；{call} 会重新训练。")
-    return (f"Read {runs} recorded runs from {file} ({record.get('device_name')}, torch "
-            f"{record.get('torch')}); {call} trains them again.")
-
-
-def quick_message(name: str, lang: str) -> str:
-    if lang == "zh":
-        return (f"[快速模式] ALEXNET_QUICK=1：实验 {name} 在极小的数据上训练；"
-                "书中的数字来自记录下来的完整运行。")
-    return (f"[quick mode] ALEXNET_QUICK=1: training experiment {name!r} on the tiny data set; "
-            "the book's figures come from the recorded full run.")
+def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | None:
+    record = load_record(path)
+    if record is None or not experiment.matches(record.get("definition")):
+        return None
+    return ExperimentResult(experiment, record, str(path))
 
 
 def run_experiment(
@@ -334,15 +305,15 @@ def run_experiment(
     if quick_mode():
         print(quick_message(name, lang))
     path = Path(out or "runs/experiments") / f"experiment_{name}.json"
-    record = _load_record(path) if not quick_mode() else None
+    record = load_record(path) if not quick_mode() else None
     if record is None or not experiment.matches(record.get("definition")):
         record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
-                  "definition": experiment.definition(), **_machine(resolve_device(device)),
+                  "definition": experiment.definition(), **machine(resolve_device(device)),
                   "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
     for label in labels:
         for seed in seeds:
             if not quick_mode():  # another process may be training the same experiment
-                record = _merged(record, _load_record(path), experiment)
+                record = merged(record, load_record(path), experiment.matches)
             if (label, seed) in {(run["variant"], run["seed"]) for run in record["runs"]}:
                 continue
             print(f"{name}: {label}, seed {seed}", flush=True)
@@ -350,7 +321,7 @@ def run_experiment(
             if quick_mode():
                 record["runs"].append({"variant": label, **run})
             else:
-                record = _add_run(path, record, {"variant": label, **run}, experiment)
+                record = add_run(path, record, {"variant": label, **run}, experiment.matches)
     return ExperimentResult(experiment, record, str(path) if not quick_mode() else None)
 
 
@@ -358,56 +329,6 @@ def _get(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise ValueError(f"Unknown experiment {name!r}: choose one of {list(EXPERIMENTS)}.")
     return EXPERIMENTS[name]
-
-
-def _load_record(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | None:
-    record = _load_record(path)
-    if record is None or not experiment.matches(record.get("definition")):
-        return None
-    return ExperimentResult(experiment, record, str(path))
-
-
-def load_experiment(name: str) -> ExperimentResult | None:
-    """The recorded results of `name` shipped with the library, or None if there are none yet
-    (or the record was made with another definition of the experiment)."""
-    return _load_matching(RESULTS / f"experiment_{name}.json", _get(name))
-
-
-def _merged(mine: dict[str, Any], theirs: dict[str, Any] | None,
-            experiment: Experiment) -> dict[str, Any]:
-    """`mine` with the runs of `theirs` (the record on disk) that it lacks, when both are
-    records of the same definition."""
-    if theirs is None or not experiment.matches(theirs.get("definition")):
-        return mine
-    have = {(run["variant"], run["seed"]) for run in mine["runs"]}
-    extra = [run for run in theirs["runs"] if (run["variant"], run["seed"]) not in have]
-    if not extra:
-        return mine
-    finished = max(mine.get("finished", ""), theirs.get("finished", ""))
-    return {**mine, "runs": mine["runs"] + extra, "finished": finished}
-
-
-def _add_run(path: Path, record: dict[str, Any], run: dict[str, Any],
-             experiment: Experiment) -> dict[str, Any]:
-    """Add `run` to the record at `path`, keeping runs that another process wrote there
-    meanwhile; the record as written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
-        if fcntl is not None:  # held only while reading and writing the record
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        record = _merged(record, _load_record(path), experiment)
-        if (run["variant"], run["seed"]) in {(r["variant"], r["seed"]) for r in record["runs"]}:
-            return record  # the other process finished the same run first
-        record = {**record, "runs": [*record["runs"], run],
-                  "finished": dt.datetime.now().isoformat(timespec="seconds")}
-        write_text_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-    return record
 
 
 # --- Results -----------------------------------------------------------------------------------

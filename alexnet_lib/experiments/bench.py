@@ -12,8 +12,6 @@ the chapter's self-checks read them.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,15 @@ from torch import nn
 from torchvision.datasets import FashionMNIST
 from torchvision.transforms import Compose, Resize, ToTensor
 
-from .columns import left, right
-from .data import load_fashion_mnist, resolve_data_root
-from .devices import choose_precision, resolve_device, set_seed
-from .log import check_lang
-from .models import AlexNet
-from .summary import layer_summary
-from .train import train
+from ..book.columns import left, right
+from ..book.summary import layer_summary
+from ..data import load_fashion_mnist, resolve_data_root
+from ..devices import resolve_device, set_seed
+from ..models import AlexNet
+from ..training.loop import train
+from ..training.messages import check_lang
+from ..training.precision import choose_precision
+from .records import cpu_name
 
 
 def _sync(device: torch.device) -> None:
@@ -107,16 +107,6 @@ def matmul_peak_flops(device: torch.device, dtype: torch.dtype, size: int,
             repeats += 1
         _sync(device)
     return 2 * size**3 * repeats / (time.perf_counter() - start)
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def library_images_per_sec(
@@ -206,7 +196,7 @@ def run_benchmark(
                                                                         image_size)).total_flops
     results: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
-        "device": torch.cuda.get_device_name(device) if on_gpu else f"CPU ({_cpu_name()})",
+        "device": torch.cuda.get_device_name(device) if on_gpu else f"CPU ({cpu_name()})",
         "threads": torch.get_num_threads(),
         "torch": str(torch.__version__),
         "image_size": image_size,
@@ -349,36 +339,3 @@ def format_table(r: dict[str, Any], lang: str = "en") -> str:
         rows.append(text["precision_check"].format(epochs=check["epochs"],
                                                    accuracies=accuracies))
     return "\n".join(rows)
-
-
-RECORDS = Path(__file__).parent / "results"
-"""The book's recorded benchmark runs, shipped with the library so that chapters can quote them."""
-
-
-def recorded_results(kind: str = "bench") -> list[dict[str, Any]]:
-    """The recorded runs in `alexnet_lib/results/`, oldest first, each with its `file` name.
-
-    kind: "bench" (`python -m alexnet_lib bench`) or "fast_track" (the CPU fast track's
-    training runs).
-    """
-    records = []
-    for path in sorted(RECORDS.glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("kind", "bench") == kind:
-            record["file"] = path.name
-            records.append(record)
-    return records
-
-
-def save_results(results: dict[str, Any], folder: str | Path) -> Path:
-    """Append-only record: one JSON file per run, named by date, device and image size."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tag = "gpu" if "CPU" not in results["device"] else "cpu"
-    stem = f"{results['date']}_{tag}_{results['image_size']}px"
-    path, number = folder / f"{stem}.json", 1
-    while path.exists():  # a second run on the same day keeps the first
-        number += 1
-        path = folder / f"{stem}_{number}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return path
