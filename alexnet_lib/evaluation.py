@@ -50,6 +50,14 @@ def _device_of(net: nn.Module) -> torch.device:
     return next(net.parameters()).device
 
 
+def _nothing_to(action: str) -> ValueError:
+    """The error for a data_iter without examples: an accuracy or a mean loss of nothing is no
+    number, and 0.0 would pass for one."""
+    return ValueError(f"data_iter yielded no batches: nothing to {action}. Pass a loader with "
+                      "at least one example (an iterator or a generator is used up after one "
+                      "pass: pass the loader itself).")
+
+
 def _outputs(net: nn.Module, data_iter: Iterable, device: torch.device
              ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(logits in fp32, labels) for every batch, computed in eval mode on `device`, in fp32
@@ -73,7 +81,8 @@ def count_correct(net: nn.Module, data_iter: Iterable,
 def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device | None = None
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(correct predictions, summed cross-entropy, number of examples), the first two as
-    tensors on the device, summed over all processes in data-parallel training."""
+    tensors on the device, summed over all processes in data-parallel training. Raises
+    ValueError when `data_iter` holds no examples."""
     device = device or _device_of(net)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     loss_sum = torch.zeros((), dtype=torch.float32, device=device)
@@ -86,6 +95,8 @@ def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device |
         total = torch.tensor([count], device=device)
         sum_across_processes(correct, loss_sum, total)
         count = int(total.item())
+    if count == 0:  # after the sum: every process raises, or none does
+        raise _nothing_to("evaluate")
     return correct, loss_sum, count
 
 
@@ -94,7 +105,7 @@ def evaluate_loss(net: nn.Module, data_iter: Iterable,
     """Mean cross-entropy over `data_iter`, in eval mode and fp32, like `evaluate_accuracy`."""
     device = resolve_device(device) if device is not None else None
     _, loss_sum, count = correct_and_loss(net, data_iter, device)
-    return loss_sum.item() / max(count, 1)
+    return loss_sum.item() / count
 
 
 def evaluate_accuracy(net: nn.Module, data_iter: Iterable,
@@ -105,7 +116,7 @@ def evaluate_accuracy(net: nn.Module, data_iter: Iterable,
     """
     device = resolve_device(device) if device is not None else None
     correct, count = count_correct(net, data_iter, device)
-    return correct.item() / max(count, 1)
+    return correct.item() / count
 
 
 def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
@@ -115,7 +126,7 @@ def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
         probs.append(logits.softmax(dim=1).cpu())
         labels.append(y.cpu())
     if not probs:
-        raise ValueError("data_iter yielded no batches: nothing to predict.")
+        raise _nothing_to("predict")
     return Predictions(torch.cat(probs), torch.cat(labels))
 
 

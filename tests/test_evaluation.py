@@ -17,6 +17,7 @@ from alexnet_lib import (
     train,
 )
 from alexnet_lib.bench import recorded_results
+from alexnet_lib.evaluation import correct_and_loss, count_correct, evaluate_loss
 
 matplotlib.use("Agg")
 
@@ -42,6 +43,25 @@ def test_confusion_matrix_matches_a_loop_on_random_data():
 def test_confusion_matrix_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="same length"):
         confusion_matrix(torch.zeros(3), torch.zeros(4), 10)
+
+
+def used_up(root):
+    """The test batches as an iterator that a first pass has already emptied."""
+    batches = iter(load_fashion_mnist(8, root=root, device="cpu")[1])
+    list(batches)
+    return batches
+
+
+@pytest.mark.parametrize("empty", [
+    lambda root: [], lambda root: iter(()), lambda root: (batch for batch in []), used_up,
+], ids=["empty list", "empty iterator", "empty generator", "used-up iterator"])  # fmt: skip
+@pytest.mark.parametrize("evaluate", [
+    evaluate_accuracy, evaluate_loss, predict, correct_and_loss, count_correct,
+], ids=lambda f: f.__name__)  # fmt: skip
+def test_evaluating_no_batches_is_refused(tiny_root, evaluate, empty):
+    root, _ = tiny_root
+    with pytest.raises(ValueError, match="yielded no batches"):
+        evaluate(ToyNet(), empty(root))
 
 
 def test_predict_returns_probabilities_and_labels_and_restores_the_mode(tiny_root):
