@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from torchvision.datasets import FashionMNIST
 from torchvision.transforms import Compose, Resize, ToTensor
 
 from .columns import left, right
-from .data import load_fashion_mnist, resolve_data_root
+from .data import find_fashion_mnist, load_fashion_mnist
 from .devices import choose_precision, resolve_device, set_seed
 from .log import check_lang
 from .models import AlexNet
@@ -40,10 +41,13 @@ def _sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def source_data_loader(batch_size: int, resize: int, root: Path) -> torch.utils.data.DataLoader:
-    """The naive version's pipeline: PIL Resize + ToTensor per image, no worker processes."""
+def source_data_loader(batch_size: int, resize: int,
+                       root: str | os.PathLike | None = None) -> torch.utils.data.DataLoader:
+    """The naive version's pipeline: PIL Resize + ToTensor per image, no worker processes.
+    The data is found as the library's loader finds it (`root`, else $ALEXNET_DATA, ...)."""
     transform = Compose([Resize(size=resize), ToTensor()])
-    dataset = FashionMNIST(str(root), train=True, download=False, transform=transform)
+    dataset = FashionMNIST(str(find_fashion_mnist(root)), train=True, download=False,
+                           transform=transform)
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True,
                                        num_workers=0)
 
@@ -201,7 +205,7 @@ def run_benchmark(
     steps = steps or (50 if on_gpu else 3)
     if compile_modes is None:
         compile_modes = ("default", "reduce-overhead") if on_gpu else ()
-    data_root, _ = resolve_data_root(root)
+    find_fashion_mnist(root)  # missing data is reported as `train` reports it, before any work
     flops_per_image = 3 * layer_summary(AlexNet(image_size=image_size), (1, image_size,
                                                                         image_size)).total_flops
     results: dict[str, Any] = {
@@ -217,7 +221,7 @@ def run_benchmark(
         results["limit"] = limit
 
     # 1. input pipeline
-    source_loader = source_data_loader(batch_size, image_size, data_root)
+    source_loader = source_data_loader(batch_size, image_size, root)
     train_iter, test_iter = load_fashion_mnist(batch_size, resize=image_size, root=root,
                                                limit=limit, device=device)
     results["pipeline_source"] = pipeline_images_per_sec(source_loader, device, steps * 2)
@@ -228,7 +232,7 @@ def run_benchmark(
     for source_batch in (1, batch_size):
         net = AlexNet(image_size=image_size).to(device)
         optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-        loader = source_data_loader(source_batch, image_size, data_root)
+        loader = source_data_loader(source_batch, image_size, root)
         source_steps = steps * 10 if source_batch == 1 else steps
         results[f"train_source_batch{source_batch}"] = source_train_steps(
             net, loader, optimizer, device, source_steps)

@@ -293,3 +293,20 @@ def test_bench_with_bad_arguments_exits_2_in_one_line(tmp_path, monkeypatch, cap
     assert cli.main(["bench", "--device", "cpu", "--out", str(tmp_path), option, value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("where", ["--data", "ALEXNET_DATA"])
+def test_bench_without_data_says_what_train_says(tmp_path, monkeypatch, capsys, where):
+    empty = tmp_path / "no data here"
+    empty.mkdir()
+    if where == "ALEXNET_DATA":
+        monkeypatch.setenv("ALEXNET_DATA", str(empty))
+    data = ["--data", str(empty)] if where == "--data" else []
+    common = ["--device", "cpu", "--image-size", "67", *data]
+    assert cli.main(["train", *common, "--out", str(tmp_path / "train")]) == 2
+    said_by_train = capsys.readouterr().err
+    assert cli.main(["bench", *common, "--out", str(tmp_path / "bench")]) == 2
+    said_by_bench = capsys.readouterr().err
+    assert said_by_bench == said_by_train
+    assert said_by_bench.startswith("error: Fashion-MNIST not found")
+    assert "download=True" not in said_by_bench and "Traceback" not in said_by_bench
