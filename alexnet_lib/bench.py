@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from torchvision.transforms import Compose, Resize, ToTensor
 from .columns import left, right
 from .data import find_fashion_mnist, load_fashion_mnist
 from .devices import choose_precision, resolve_device, set_seed
-from .log import check_lang
+from .log import COMMAND_LINE, check_lang
 from .models import AlexNet
 from .summary import layer_summary
 from .train import train
@@ -39,6 +40,50 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def _option(name: str) -> str:
+    """How an error names a setting: --batch-size on the command line, batch_size in Python."""
+    return "--" + name.replace("_", "-") if COMMAND_LINE.get() else name
+
+
+def pipeline_batches(steps: int) -> int:
+    """Batches each input-pipeline row times: twice the training rows' steps."""
+    return 2 * steps
+
+
+def smallest_limit(batch_size: int, steps: int) -> int:
+    """The smallest `limit` whose training split fills the input-pipeline rows: one warm-up
+    batch and pipeline_batches(steps) timed ones, the last of which may be partial."""
+    return batch_size * pipeline_batches(steps) + 1
+
+
+def check_limit(limit: int | None, batch_size: int, steps: int) -> None:
+    """Refuse, before any work, a `limit` too small for the input-pipeline rows' batches."""
+    smallest = smallest_limit(batch_size, steps)
+    if isinstance(limit, int) and limit < smallest:
+        name = _option("limit")
+        raise ValueError(
+            f"{name} {limit} is too small for the benchmark: its input-pipeline rows read "
+            f"{pipeline_batches(steps) + 1} batches of {batch_size} images (one to warm up), so "
+            f"{name} must be at least {smallest:,} (or use a smaller {_option('batch_size')} "
+            f"or {_option('steps')})."
+        )
+
+
+def _batches(data_iter: Iterable, count: int) -> Iterator:
+    """The first `count` batches of `data_iter`; a ValueError, not a StopIteration, where it
+    holds fewer (a small data set, quick mode's cap)."""
+    batches = iter(data_iter)
+    for taken in range(count):
+        batch = next(batches, None)
+        if batch is None:
+            raise ValueError(
+                f"The data ran out after {taken} batches; this measurement reads {count}: use "
+                f"more images (a larger {_option('limit')}, or none) or a smaller "
+                f"{_option('steps')}."
+            )
+        yield batch
 
 
 def source_data_loader(batch_size: int, resize: int,
@@ -60,13 +105,11 @@ def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: 
     loss = nn.CrossEntropyLoss()
     net.train()
     train_l_sum, train_acc_sum, n = 0.0, 0.0, 0
-    batches = iter(data_iter)
     start = None
-    for step in range(num_steps + 1):
+    for step, (X, y) in enumerate(_batches(data_iter, num_steps + 1)):
         if step == 1:  # the first batch pays for one-off setup
             _sync(device)
             start, n = time.perf_counter(), 0
-        X, y = next(batches)
         X, y = X.to(device), y.to(device)
         y_hat = net(X)
         l = loss(y_hat, y)  # noqa: E741 (d2l's name for it)
@@ -81,12 +124,11 @@ def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: 
 
 def pipeline_images_per_sec(data_iter, device: torch.device, num_batches: int) -> float:
     """Images per second an input pipeline delivers onto `device` (one warm-up batch)."""
-    batches = iter(data_iter)
+    batches = _batches(data_iter, num_batches + 1)
     next(batches)
     _sync(device)
     start, n = time.perf_counter(), 0
-    for _ in range(num_batches):
-        X, _ = next(batches)
+    for X, _ in batches:
         X = X.to(device)
         n += len(X)
     _sync(device)
@@ -198,11 +240,13 @@ def run_benchmark(
     "auto" picks (bf16, or fp16 on GPUs before compute capability 8.0), two seeds each.
     precision: the number format of the library's rows and the full run ("auto" chooses).
     limit: train the full run and the precision check on only the first `limit` images of each
-    split (for a dry run of the benchmark; the record says so).
+    split (for a dry run of the benchmark; the record says so); at least
+    `smallest_limit(batch_size, steps)`.
     """
     device = resolve_device(device)
     on_gpu = device.type == "cuda"
     steps = steps or (50 if on_gpu else 3)
+    check_limit(limit, batch_size, steps)
     if compile_modes is None:
         compile_modes = ("default", "reduce-overhead") if on_gpu else ()
     find_fashion_mnist(root)  # missing data is reported as `train` reports it, before any work
@@ -224,8 +268,10 @@ def run_benchmark(
     source_loader = source_data_loader(batch_size, image_size, root)
     train_iter, test_iter = load_fashion_mnist(batch_size, resize=image_size, root=root,
                                                limit=limit, device=device)
-    results["pipeline_source"] = pipeline_images_per_sec(source_loader, device, steps * 2)
-    results["pipeline_library"] = pipeline_images_per_sec(train_iter, device, steps * 2)
+    results["pipeline_source"] = pipeline_images_per_sec(source_loader, device,
+                                                         pipeline_batches(steps))
+    results["pipeline_library"] = pipeline_images_per_sec(train_iter, device,
+                                                          pipeline_batches(steps))
 
     # 2. training: the naive loop at batch 1 and at batch_size, the library at batch_size
     torch.manual_seed(0)
