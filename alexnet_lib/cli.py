@@ -243,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "hardware computes it natively, else fp32 or fp16)")
     bench.add_argument("--limit", type=int, default=None,
                        help="use only the first N images of each split (a dry run; the "
-                       "record says so)")
+                       "record says so); at least 2 x --steps x --batch-size + 1, which the "
+                       "input-pipeline rows read")
     bench.add_argument("--data", default=None, help="data folder (default: $ALEXNET_DATA)")
     bench.add_argument("--out", default="runs/bench",
                        help="folder for the JSON file (runs/bench)")

@@ -140,17 +140,16 @@ def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-def read_fashion_mnist(
-    root: str | os.PathLike | None = None, train: bool = True
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole split as (images uint8 [N, 28, 28], labels int64 [N]), read with torchvision."""
+def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
+    """The data folder holding FashionMNIST/raw/ with its four files (see resolve_data_root),
+    downloaded first where that is allowed; FileNotFoundError, saying how to fix it, if not."""
     folder, may_download = resolve_data_root(root)
     raw = folder / "FashionMNIST" / "raw"
     missing = _missing_files(raw)
     if missing and may_download:
         new_folders = _missing_folders(raw)
         try:
-            FashionMNIST(str(folder), train=train, download=True)
+            FashionMNIST(str(folder), train=True, download=True)  # fetches both splits
         except Exception as err:  # no network, a mirror down, a full disk ...
             for new_folder in new_folders:  # leave no empty cache behind
                 with contextlib.suppress(OSError):  # not empty: a partial download stays
@@ -161,7 +160,14 @@ def read_fashion_mnist(
         missing = _missing_files(raw)
     if missing:
         raise FileNotFoundError(_not_found_message(raw, missing))
-    return _read_split(raw, train)
+    return folder
+
+
+def read_fashion_mnist(
+    root: str | os.PathLike | None = None, train: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole split as (images uint8 [N, 28, 28], labels int64 [N]), read with torchvision."""
+    return _read_split(find_fashion_mnist(root) / "FashionMNIST" / "raw", train)
 
 
 class FashionMNISTBatches:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +51,14 @@ def _device_of(net: nn.Module) -> torch.device:
     return next(net.parameters()).device
 
 
+def _nothing_to(action: str) -> ValueError:
+    """The error for a data_iter without examples: an accuracy or a mean loss of nothing is no
+    number, and 0.0 would pass for one."""
+    return ValueError(f"data_iter yielded no batches: nothing to {action}. Pass a loader with "
+                      "at least one example (an iterator or a generator is used up after one "
+                      "pass: pass the loader itself).")
+
+
 def _outputs(net: nn.Module, data_iter: Iterable, device: torch.device
              ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(logits in fp32, labels) for every batch, computed in eval mode on `device`, in fp32
@@ -73,7 +82,8 @@ def count_correct(net: nn.Module, data_iter: Iterable,
 def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device | None = None
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(correct predictions, summed cross-entropy, number of examples), the first two as
-    tensors on the device, summed over all processes in data-parallel training."""
+    tensors on the device, summed over all processes in data-parallel training. Raises
+    ValueError when `data_iter` holds no examples."""
     device = device or _device_of(net)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     loss_sum = torch.zeros((), dtype=torch.float32, device=device)
@@ -86,6 +96,8 @@ def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device |
         total = torch.tensor([count], device=device)
         sum_across_processes(correct, loss_sum, total)
         count = int(total.item())
+    if count == 0:  # after the sum: every process raises, or none does
+        raise _nothing_to("evaluate")
     return correct, loss_sum, count
 
 
@@ -94,7 +106,7 @@ def evaluate_loss(net: nn.Module, data_iter: Iterable,
     """Mean cross-entropy over `data_iter`, in eval mode and fp32, like `evaluate_accuracy`."""
     device = resolve_device(device) if device is not None else None
     _, loss_sum, count = correct_and_loss(net, data_iter, device)
-    return loss_sum.item() / max(count, 1)
+    return loss_sum.item() / count
 
 
 def evaluate_accuracy(net: nn.Module, data_iter: Iterable,
@@ -105,7 +117,7 @@ def evaluate_accuracy(net: nn.Module, data_iter: Iterable,
     """
     device = resolve_device(device) if device is not None else None
     correct, count = count_correct(net, data_iter, device)
-    return correct.item() / max(count, 1)
+    return correct.item() / count
 
 
 def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
@@ -115,20 +127,54 @@ def predict(net: nn.Module, data_iter: Iterable) -> Predictions:
         probs.append(logits.softmax(dim=1).cpu())
         labels.append(y.cpu())
     if not probs:
-        raise ValueError("data_iter yielded no batches: nothing to predict.")
+        raise _nothing_to("predict")
     return Predictions(torch.cat(probs), torch.cat(labels))
+
+
+_TO_PASS = {"predicted": "predictions.predicted (the argmax of the probabilities)",
+            "labels": "predictions.labels"}  # fmt: skip
+"""What to pass for each of confusion_matrix's tensors, as its errors say."""
 
 
 def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor,
                      num_classes: int) -> torch.Tensor:
-    """counts[i, j] = how many examples of true class i were predicted as class j."""
+    """counts[i, j] = how many examples of true class i were predicted as class j.
+
+    predicted, labels: 1-D integer tensors of class indices in [0, num_classes), such as
+    `predictions.predicted` and `predictions.labels`. Anything else is refused with a
+    ValueError naming it, rather than miscounted.
+    """
+    for name, tensor in (("predicted", predicted), ("labels", labels)):
+        if not isinstance(tensor, torch.Tensor):
+            raise ValueError(f"{name} must be a tensor of class indices, got "
+                             f"{type(tensor).__name__}: pass {_TO_PASS[name]}.")
     if predicted.shape != labels.shape or predicted.dim() != 1:
         raise ValueError(
             f"predicted and labels must be 1-D and of the same length, got shapes "
             f"{list(predicted.shape)} and {list(labels.shape)}."
         )
-    pairs = labels.long() * num_classes + predicted.long()
+    if not isinstance(num_classes, Integral) or isinstance(num_classes, bool) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive whole number (10 for Fashion-MNIST), "
+                         f"got {num_classes!r}.")
+    num_classes = int(num_classes)
+    for name, tensor in (("predicted", predicted), ("labels", labels)):
+        _check_class_indices(name, tensor, num_classes)
+    pairs = labels.long() * num_classes + predicted.long().to(labels.device)
     return torch.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def _check_class_indices(name: str, tensor: torch.Tensor, num_classes: int) -> None:
+    """Refuse a tensor that is not integer class indices in [0, num_classes)."""
+    if tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex():
+        what = "True/False" if tensor.dtype == torch.bool else f"{tensor.dtype}"
+        raise ValueError(f"{name} holds {what} values, not class indices: pass integer class "
+                         f"indices, such as {_TO_PASS[name]}.")
+    outside = ((tensor < 0) | (tensor >= num_classes)).nonzero()
+    if len(outside):
+        i = int(outside[0])
+        raise ValueError(f"{name}[{i}] is {int(tensor[i])}, outside the classes 0 to "
+                         f"{num_classes - 1} of num_classes={num_classes}: pass class indices "
+                         "in that range, or the number of classes as num_classes.")
 
 
 def confident_mistakes(predictions: Predictions, k: int = 8) -> torch.Tensor:

@@ -3,6 +3,7 @@ import re
 
 import pytest
 import torch
+from torch import nn
 
 from alexnet_lib import cli
 from alexnet_lib.book.columns import display_width
@@ -118,3 +119,27 @@ def test_the_precision_check_compares_fp32_with_the_format_auto_trains_in(
     assert bench.precision_check_formats(torch.device("cuda", 0)) == formats
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert bench.precision_check_formats(torch.device("mps")) == ("fp32", "bf16")
+
+
+def naive_loop(batches, steps):
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 10))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    return bench.source_train_steps(net, batches, optimizer, torch.device("cpu"), steps)
+
+
+@pytest.mark.parametrize("measure", [
+    lambda batches: bench.pipeline_images_per_sec(batches, torch.device("cpu"), 4),
+    lambda batches: naive_loop(batches, 4),
+], ids=["pipeline", "naive training loop"])  # fmt: skip
+def test_data_that_runs_out_is_a_clear_error_not_a_stop_iteration(measure):
+    batches = [(torch.zeros(2, 1, 2, 2), torch.zeros(2, dtype=torch.int64))] * 3
+    with pytest.raises(ValueError, match="ran out after 3 batches; this measurement reads 5"):
+        measure(batches)
+
+
+def test_the_smallest_limit_fills_the_pipeline_rows():
+    assert bench.smallest_limit(128, 3) == 769
+    bench.check_limit(769, 128, 3)
+    bench.check_limit(None, 128, 3)
+    with pytest.raises(ValueError, match="limit 768 is too small.*at least 769"):
+        bench.check_limit(768, 128, 3)

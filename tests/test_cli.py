@@ -293,3 +293,62 @@ def test_bench_with_bad_arguments_exits_2_in_one_line(tmp_path, monkeypatch, cap
     assert cli.main(["bench", "--device", "cpu", "--out", str(tmp_path), option, value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def no_benchmark_work(monkeypatch):
+    def work(*args, **kwargs):
+        raise AssertionError("the benchmark started working")
+
+    for name in ("find_fashion_mnist", "layer_summary", "load_fashion_mnist",
+                 "source_data_loader"):
+        monkeypatch.setattr(f"alexnet_lib.experiments.bench.{name}", work)
+
+
+@pytest.mark.parametrize("limit, extra, smallest", [
+    ("1", [], "769"),  # the CPU's 3 steps: 2 x 3 timed batches of 128 and one to warm up
+    ("3", [], "769"),
+    ("127", [], "769"),  # less than one batch
+    ("768", [], "769"),
+    ("16", ["--batch-size", "8", "--steps", "1"], "17"),
+    ("200", ["--batch-size", "32", "--steps", "4"], "257"),
+])  # fmt: skip
+def test_bench_with_a_limit_too_small_for_its_batches_exits_2_in_one_line(
+        tmp_path, monkeypatch, capsys, limit, extra, smallest):
+    no_benchmark_work(monkeypatch)
+    args = ["bench", "--device", "cpu", "--out", str(tmp_path), "--limit", limit, *extra]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--limit {limit} is too small" in err, err
+    assert f"--limit must be at least {smallest}" in err, err
+
+
+def test_bench_with_the_smallest_limit_runs(tiny_root, tmp_path):
+    root, _ = tiny_root
+    assert cli.main(["bench", "--device", "cpu", "--image-size", "67", "--batch-size", "8",
+                     "--steps", "1", "--limit", "17", "--data", str(root), "--precision",
+                     "fp32", "--out", str(tmp_path)]) == 0
+
+
+def test_bench_with_a_tiny_limit_prints_no_traceback(tmp_path):
+    command = [sys.executable, "-m", "alexnet_lib", "bench", "--device", "cpu", "--limit", "1",
+               "--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "--limit must be at least" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["--data", "ALEXNET_DATA"])
+def test_bench_without_data_says_what_train_says(tmp_path, monkeypatch, capsys, where):
+    empty = tmp_path / "no data here"
+    empty.mkdir()
+    if where == "ALEXNET_DATA":
+        monkeypatch.setenv("ALEXNET_DATA", str(empty))
+    data = ["--data", str(empty)] if where == "--data" else []
+    common = ["--device", "cpu", "--image-size", "67", *data]
+    assert cli.main(["train", *common, "--out", str(tmp_path / "train")]) == 2
+    said_by_train = capsys.readouterr().err
+    assert cli.main(["bench", *common, "--out", str(tmp_path / "bench")]) == 2
+    said_by_bench = capsys.readouterr().err
+    assert said_by_bench == said_by_train
+    assert said_by_bench.startswith("error: Fashion-MNIST not found")
+    assert "download=True" not in said_by_bench and "Traceback" not in said_by_bench

@@ -16,6 +16,7 @@ from alexnet_lib import (
     show_filters,
     train,
 )
+from alexnet_lib.evaluation import correct_and_loss, count_correct, evaluate_loss
 from alexnet_lib.experiments.records import recorded_results
 
 matplotlib.use("Agg")
@@ -42,6 +43,64 @@ def test_confusion_matrix_matches_a_loop_on_random_data():
 def test_confusion_matrix_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="same length"):
         confusion_matrix(torch.zeros(3), torch.zeros(4), 10)
+
+
+LABELS = torch.tensor([0, 1, 2, 2])
+
+
+@pytest.mark.parametrize(("predicted", "labels", "num_classes", "message"), [
+    (torch.tensor([0, 1, 3, 2]), LABELS, 3, r"predicted\[2\] is 3, outside the classes 0 to 2"),
+    (torch.tensor([0, 1, 2, 2]), torch.tensor([0, 10, 2, 2]), 10, r"labels\[1\] is 10"),
+    (torch.tensor([0, -1, 2, 2]), LABELS, 3, r"predicted\[1\] is -1, outside"),
+    (torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, -3, 2], dtype=torch.int8), 3,
+     r"labels\[2\] is -3"),
+    (torch.tensor([0.0, 1.0, 2.7, 2.0]), LABELS, 3, r"predicted holds torch.float32 values.*"
+                                                     r"predictions.predicted"),
+    (torch.tensor([0, 1, 2, 2]), LABELS.double(), 3, r"labels holds torch.float64.*"
+                                                     r"predictions.labels"),
+    (torch.tensor([0, 1, 2, 2]), LABELS.half(), 3, "labels holds torch.float16"),
+    (torch.tensor([0, 1, 2, 2]).to(torch.complex64), LABELS, 3, "predicted holds torch.complex64"),
+    (torch.tensor([0, 1, 2, 0]) == LABELS, LABELS, 3, "predicted holds True/False values"),
+    (torch.tensor([0, 1, 2, 2]), LABELS.bool(), 3, "labels holds True/False values"),
+    ([0, 1, 2, 2], LABELS, 3, "predicted must be a tensor.*got list"),
+    (torch.tensor([0, 1, 2, 2]), None, 3, "labels must be a tensor.*got NoneType"),
+    (torch.tensor([0, 1, 2, 2]), LABELS, 0, "num_classes must be a positive whole number"),
+    (torch.tensor([0, 1, 2, 2]), LABELS, -3, "num_classes must be a positive whole number"),
+    (torch.tensor([0, 1, 2, 2]), LABELS, 3.0, r"num_classes .* got 3\.0"),
+    (torch.tensor([0, 1, 2, 2]), LABELS, True, "num_classes .* got True"),
+    (torch.tensor([0, 1, 2, 2]), LABELS, "3", "num_classes .* got '3'"),
+])  # fmt: skip
+def test_confusion_matrix_refuses_what_it_would_miscount(predicted, labels, num_classes,
+                                                           message):
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(predicted, labels, num_classes)
+
+
+def test_confusion_matrix_takes_any_integer_dtype_and_empty_tensors():
+    predicted = torch.tensor([0, 1, 2, 2], dtype=torch.uint8)
+    counts = confusion_matrix(predicted, LABELS.int(), 3)
+    assert counts.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 2]]
+    empty = torch.empty(0, dtype=torch.int64)
+    assert confusion_matrix(empty, empty, 2).tolist() == [[0, 0], [0, 0]]
+
+
+def used_up(root):
+    """The test batches as an iterator that a first pass has already emptied."""
+    batches = iter(load_fashion_mnist(8, root=root, device="cpu")[1])
+    list(batches)
+    return batches
+
+
+@pytest.mark.parametrize("empty", [
+    lambda root: [], lambda root: iter(()), lambda root: (batch for batch in []), used_up,
+], ids=["empty list", "empty iterator", "empty generator", "used-up iterator"])  # fmt: skip
+@pytest.mark.parametrize("evaluate", [
+    evaluate_accuracy, evaluate_loss, predict, correct_and_loss, count_correct,
+], ids=lambda f: f.__name__)  # fmt: skip
+def test_evaluating_no_batches_is_refused(tiny_root, evaluate, empty):
+    root, _ = tiny_root
+    with pytest.raises(ValueError, match="yielded no batches"):
+        evaluate(ToyNet(), empty(root))
 
 
 def test_predict_returns_probabilities_and_labels_and_restores_the_mode(tiny_root):

@@ -12,8 +12,9 @@ the chapter's self-checks read them.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -23,11 +24,11 @@ from torchvision.transforms import Compose, Resize, ToTensor
 
 from ..book.columns import left, right
 from ..book.summary import layer_summary
-from ..data import load_fashion_mnist, resolve_data_root
+from ..data import find_fashion_mnist, load_fashion_mnist
 from ..devices import resolve_device, set_seed
 from ..models import AlexNet
 from ..training.loop import train
-from ..training.messages import check_lang
+from ..training.messages import COMMAND_LINE, check_lang
 from ..training.precision import choose_precision
 from .records import cpu_name
 
@@ -40,10 +41,57 @@ def _sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def source_data_loader(batch_size: int, resize: int, root: Path) -> torch.utils.data.DataLoader:
-    """The naive version's pipeline: PIL Resize + ToTensor per image, no worker processes."""
+def _option(name: str) -> str:
+    """How an error names a setting: --batch-size on the command line, batch_size in Python."""
+    return "--" + name.replace("_", "-") if COMMAND_LINE.get() else name
+
+
+def pipeline_batches(steps: int) -> int:
+    """Batches each input-pipeline row times: twice the training rows' steps."""
+    return 2 * steps
+
+
+def smallest_limit(batch_size: int, steps: int) -> int:
+    """The smallest `limit` whose training split fills the input-pipeline rows: one warm-up
+    batch and pipeline_batches(steps) timed ones, the last of which may be partial."""
+    return batch_size * pipeline_batches(steps) + 1
+
+
+def check_limit(limit: int | None, batch_size: int, steps: int) -> None:
+    """Refuse, before any work, a `limit` too small for the input-pipeline rows' batches."""
+    smallest = smallest_limit(batch_size, steps)
+    if isinstance(limit, int) and limit < smallest:
+        name = _option("limit")
+        raise ValueError(
+            f"{name} {limit} is too small for the benchmark: its input-pipeline rows read "
+            f"{pipeline_batches(steps) + 1} batches of {batch_size} images (one to warm up), so "
+            f"{name} must be at least {smallest:,} (or use a smaller {_option('batch_size')} "
+            f"or {_option('steps')})."
+        )
+
+
+def _batches(data_iter: Iterable, count: int) -> Iterator:
+    """The first `count` batches of `data_iter`; a ValueError, not a StopIteration, where it
+    holds fewer (a small data set, quick mode's cap)."""
+    batches = iter(data_iter)
+    for taken in range(count):
+        batch = next(batches, None)
+        if batch is None:
+            raise ValueError(
+                f"The data ran out after {taken} batches; this measurement reads {count}: use "
+                f"more images (a larger {_option('limit')}, or none) or a smaller "
+                f"{_option('steps')}."
+            )
+        yield batch
+
+
+def source_data_loader(batch_size: int, resize: int,
+                       root: str | os.PathLike | None = None) -> torch.utils.data.DataLoader:
+    """The naive version's pipeline: PIL Resize + ToTensor per image, no worker processes.
+    The data is found as the library's loader finds it (`root`, else $ALEXNET_DATA, ...)."""
     transform = Compose([Resize(size=resize), ToTensor()])
-    dataset = FashionMNIST(str(root), train=True, download=False, transform=transform)
+    dataset = FashionMNIST(str(find_fashion_mnist(root)), train=True, download=False,
+                           transform=transform)
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True,
                                        num_workers=0)
 
@@ -56,13 +104,11 @@ def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: 
     loss = nn.CrossEntropyLoss()
     net.train()
     train_l_sum, train_acc_sum, n = 0.0, 0.0, 0
-    batches = iter(data_iter)
     start = None
-    for step in range(num_steps + 1):
+    for step, (X, y) in enumerate(_batches(data_iter, num_steps + 1)):
         if step == 1:  # the first batch pays for one-off setup
             _sync(device)
             start, n = time.perf_counter(), 0
-        X, y = next(batches)
         X, y = X.to(device), y.to(device)
         y_hat = net(X)
         l = loss(y_hat, y)  # noqa: E741 (d2l's name for it)
@@ -77,12 +123,11 @@ def source_train_steps(net: nn.Module, data_iter, optimizer, device, num_steps: 
 
 def pipeline_images_per_sec(data_iter, device: torch.device, num_batches: int) -> float:
     """Images per second an input pipeline delivers onto `device` (one warm-up batch)."""
-    batches = iter(data_iter)
+    batches = _batches(data_iter, num_batches + 1)
     next(batches)
     _sync(device)
     start, n = time.perf_counter(), 0
-    for _ in range(num_batches):
-        X, _ = next(batches)
+    for X, _ in batches:
         X = X.to(device)
         n += len(X)
     _sync(device)
@@ -184,14 +229,16 @@ def run_benchmark(
     "auto" picks (bf16, or fp16 on GPUs before compute capability 8.0), two seeds each.
     precision: the number format of the library's rows and the full run ("auto" chooses).
     limit: train the full run and the precision check on only the first `limit` images of each
-    split (for a dry run of the benchmark; the record says so).
+    split (for a dry run of the benchmark; the record says so); at least
+    `smallest_limit(batch_size, steps)`.
     """
     device = resolve_device(device)
     on_gpu = device.type == "cuda"
     steps = steps or (50 if on_gpu else 3)
+    check_limit(limit, batch_size, steps)
     if compile_modes is None:
         compile_modes = ("default", "reduce-overhead") if on_gpu else ()
-    data_root, _ = resolve_data_root(root)
+    find_fashion_mnist(root)  # missing data is reported as `train` reports it, before any work
     flops_per_image = 3 * layer_summary(AlexNet(image_size=image_size), (1, image_size,
                                                                         image_size)).total_flops
     results: dict[str, Any] = {
@@ -207,18 +254,20 @@ def run_benchmark(
         results["limit"] = limit
 
     # 1. input pipeline
-    source_loader = source_data_loader(batch_size, image_size, data_root)
+    source_loader = source_data_loader(batch_size, image_size, root)
     train_iter, test_iter = load_fashion_mnist(batch_size, resize=image_size, root=root,
                                                limit=limit, device=device)
-    results["pipeline_source"] = pipeline_images_per_sec(source_loader, device, steps * 2)
-    results["pipeline_library"] = pipeline_images_per_sec(train_iter, device, steps * 2)
+    results["pipeline_source"] = pipeline_images_per_sec(source_loader, device,
+                                                         pipeline_batches(steps))
+    results["pipeline_library"] = pipeline_images_per_sec(train_iter, device,
+                                                          pipeline_batches(steps))
 
     # 2. training: the naive loop at batch 1 and at batch_size, the library at batch_size
     torch.manual_seed(0)
     for source_batch in (1, batch_size):
         net = AlexNet(image_size=image_size).to(device)
         optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-        loader = source_data_loader(source_batch, image_size, data_root)
+        loader = source_data_loader(source_batch, image_size, root)
         source_steps = steps * 10 if source_batch == 1 else steps
         results[f"train_source_batch{source_batch}"] = source_train_steps(
             net, loader, optimizer, device, source_steps)

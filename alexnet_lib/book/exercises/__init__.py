@@ -1,6 +1,8 @@
 """Self-checks for the book's exercises, one module per chapter, each with its en/zh messages
 and its mistakes as data. A `check_*` function prints a verdict that names the mistake without
-giving the answer away, in lang="en" or "zh", and returns True or False."""
+giving the answer away, in lang="en" or "zh", and returns True or False: whatever the learner
+gives it (a huge number, text, a tensor on a GPU, a function that raises), it answers with a
+verdict rather than an error."""
 
 from .activations import check_dead_fraction, check_sigmoid_grad
 from .architecture import check_alexnet_params, check_conv_flops, check_memory_mb

@@ -4,7 +4,17 @@ from collections.abc import Callable
 
 import torch
 
-from ._common import Verdict, bilingual, call, check_calls, first_hint
+from ._common import (
+    Unreadable,
+    Verdict,
+    bilingual,
+    call,
+    check_calls,
+    first_hint,
+    on_cpu,
+    self_check,
+    shown,
+)
 
 MESSAGES = bilingual(
     sgrad_right=("It agrees with autograd at all {n} points; its peak, {peak:.4f}, is at 0.",
@@ -68,6 +78,7 @@ SIGMOID_MISTAKES = [
 ]
 
 
+@self_check
 def check_sigmoid_grad(fn: Callable[[torch.Tensor], torch.Tensor], lang: str = "en") -> bool:
     """Test `fn(x)`, the sigmoid's derivative written out, against autograd on a float32
     tensor of points from -100 to 100."""
@@ -80,11 +91,14 @@ def check_sigmoid_grad(fn: Callable[[torch.Tensor], torch.Tensor], lang: str = "
     case = f"x.shape = {list(x.shape)}"
     if error:
         return verdict.fail("raised", "sgrad_call", case=case, error=error)
-    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
-        shape = list(got.shape) if isinstance(got, torch.Tensor) else ""
+    if not isinstance(got, torch.Tensor) or got.shape != x.shape or got.is_complex():
+        shape = f"{list(got.shape)} {got.dtype}" if isinstance(got, torch.Tensor) else ""
         got = f"{type(got).__name__} {shape}"
         return verdict.fail("returned", "sgrad_call", case=case, got=got)
-    got = got.detach().double()
+    try:
+        got = on_cpu(got).double()
+    except Unreadable:
+        return verdict.fail("returned", "cpu", case=case, got=shown(got))
 
     def close(formula) -> torch.Tensor:  # nan and inf are never close
         return torch.isclose(got, formula(x).double(), rtol=1e-4, atol=1e-6)
@@ -134,6 +148,7 @@ DEAD_MISTAKES = [  # (a learner's wrong fraction, or None where any value fits; 
 ]
 
 
+@self_check
 def check_dead_fraction(fn: Callable[[torch.Tensor], float], lang: str = "en") -> bool:
     """Test `fn(A)`, the fraction of dead units in one layer's ReLU outputs `A` for a batch,
     shaped [batch, units] or [batch, channels, height, width] (whose units are the channels):

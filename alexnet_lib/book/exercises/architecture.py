@@ -7,7 +7,17 @@ from torch import nn
 
 from ...models import AlexNet
 from ..summary import layer_summary
-from ._common import Verdict, as_number, bilingual, check_number, first_hint
+from ._common import (
+    SetupError,
+    Unreadable,
+    Verdict,
+    bilingual,
+    check_number,
+    first_hint,
+    read_number,
+    self_check,
+    to_python,
+)
 
 MESSAGES = bilingual(
     layers_case=("Your count for {name}, {got:,}, is wrong.", "你给 {name} 的数 {got:,} 不对。"),
@@ -86,14 +96,20 @@ def check_layers(verdict: Verdict, answer: object, layers: dict[str, dict], kind
     names, counts = list(layers), [layer["count"] for layer in layers.values()]
     if isinstance(answer, dict):
         answer = [answer.get(name) for name in names]
-    answer = answer.tolist() if hasattr(answer, "tolist") else answer
+    try:
+        answer = to_python(answer)
+    except Unreadable as lost:
+        return verdict.fail("got_unreadable", "cpu", device=lost.device)
     order = {"n": len(names), "names": ", ".join(names)}
-    if as_number(answer) == sum(counts):
+    if read_number(answer).number == sum(counts):
         return verdict.fail("off", "layers_total", **order)
-    if not (isinstance(answer, (list, tuple)) and len(answer) == len(names)
-            and all(as_number(a) is not None and as_number(a) % 1 == 0 for a in answer)):
+    readings = [read_number(a) for a in answer] if isinstance(answer, (list, tuple)) else []
+    lost = next((r for r in readings if r.what == "got_unreadable"), None)
+    if lost:
+        return verdict.fail("got_unreadable", "cpu", **lost.facts)
+    if len(readings) != len(names) or any(r.number is None or r.number % 1 for r in readings):
         return verdict.fail("off", "layers_order", **order)
-    answer = [int(as_number(a)) for a in answer]
+    answer = [int(r.number) for r in readings]
     if answer == counts:
         breakdown = ", ".join(f"{name} {n:,}" for name, n in zip(names, counts, strict=True))
         return verdict.ok(f"{kind}_right", layers=breakdown, total=sum(counts), **facts)
@@ -134,6 +150,7 @@ def alexnet_layers() -> tuple[dict[str, dict], dict[str, dict], float]:
     return params, flops, sum(f["count"] for f in flops.values()) / summary.total_flops
 
 
+@self_check
 def check_alexnet_params(answer: object, lang: str = "en") -> bool:
     """Check a hand count of each layer's parameters in `AlexNet()` (1 channel, 224, 10 classes):
     one whole number per layer with parameters, in the order conv.0, conv.3, conv.6, conv.8,
@@ -141,6 +158,7 @@ def check_alexnet_params(answer: object, lang: str = "en") -> bool:
     return check_layers(Verdict(MESSAGES, lang), answer, alexnet_layers()[0], "params")
 
 
+@self_check
 def check_conv_flops(answer: object, lang: str = "en") -> bool:
     """Check a hand count of the FLOPs of each convolution of `AlexNet()` for one 224x224 image
     (conv.0, conv.3, conv.6, conv.8, conv.10), counted as `layer_summary` does: a multiply-add
@@ -152,6 +170,7 @@ def check_conv_flops(answer: object, lang: str = "en") -> bool:
 COPIES = {"sgd": 2, "momentum": 3, "adam": 4}  # weights, gradients, optimiser state
 
 
+@self_check
 def check_memory_mb(answer: object, image_size: int = 224, optimizer: str = "adam",
                     lang: str = "en", tolerance: float = 0.01) -> bool:
     """Check the MB (10^6 bytes) that training `AlexNet(image_size=...)` keeps: fp32 weights,
@@ -159,10 +178,10 @@ def check_memory_mb(answer: object, image_size: int = 224, optimizer: str = "ada
     "adam"), no activations. Right within `tolerance` (relative) of the MB or MiB (2^20 bytes)."""
     verdict = Verdict(MESSAGES, lang)
     if optimizer not in COPIES:
-        raise ValueError(f"optimizer must be one of {sorted(COPIES)}, got {optimizer!r}.")
+        raise SetupError(f"optimizer must be one of {sorted(COPIES)}, got {optimizer!r}.")
     params, params_224 = (sum(p.numel() for p in _meta_alexnet(size).parameters())
                           for size in (image_size, 224))
-    copies, number = COPIES[optimizer], as_number(answer)
+    copies, number = COPIES[optimizer], read_number(answer).number
     one = params * 4 / 1e6  # MB per copy
     mb, mib = one * copies, one * copies * 1e6 / 2**20
     mistakes = [*([(one, "mem_weights_or_numbers")] if copies == 4 else []),

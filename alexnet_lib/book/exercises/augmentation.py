@@ -6,7 +6,7 @@ from functools import partial
 
 import torch
 
-from ._common import Verdict, bilingual, call, first_hint
+from ._common import Unreadable, Verdict, bilingual, call, first_hint, on_cpu, self_check
 
 MESSAGES = bilingual(
     flip_right=("Over {calls} calls on {batch} images, each came back as it was or mirrored "
@@ -79,6 +79,7 @@ FLIP_MISTAKES = [  # (predicate on flips [calls, images]: was image i mirrored i
 ]
 
 
+@self_check
 def check_batched_flip(fn: Callable, lang: str = "en", batch: int = 256, calls: int = 8) -> bool:
     """Test `fn(X)`, a random horizontal flip choosing for each image of a batch, over `calls`
     calls on `batch` random images [B, 1, 6, 10]: each comes back as it was or mirrored, by
@@ -95,7 +96,10 @@ def check_batched_flip(fn: Callable, lang: str = "en", batch: int = 256, calls: 
             return fail("flip_not_tensor", got=type(out).__name__)
         if out.shape != X.shape:
             return fail("flip_shape", got=list(out.shape))
-        out = out.detach().cpu()
+        try:
+            out = on_cpu(out)
+        except Unreadable:
+            return fail("cpu")
         same = (out == X).flatten(1).all(1)
         mirrored = (out == X.flip(-1)).flatten(1).all(1)
         if out.dtype != X.dtype or not bool((same | mirrored).all()):

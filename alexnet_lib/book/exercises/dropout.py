@@ -5,7 +5,17 @@ from collections.abc import Callable
 
 import torch
 
-from ._common import Verdict, bilingual, call, check_calls, first_hint
+from ._common import (
+    Unreadable,
+    Verdict,
+    bilingual,
+    call,
+    check_calls,
+    first_hint,
+    on_cpu,
+    self_check,
+    shown,
+)
 
 MESSAGES = bilingual(
     dropout_right=("Your dropout zeroes a fraction p of the entries, afresh for every example, "
@@ -87,7 +97,7 @@ SCALE_MISTAKES = [  # (the survivors' factor, given p; hint key)
 
 
 def _call_dropout(verdict: Verdict, fn: Callable, X: torch.Tensor, p: float) -> torch.Tensor | None:
-    """fn(X, p), or None once the verdict on what it raised or returned is printed."""
+    """fn(X, p) on the CPU, or None once the verdict on what it raised or returned is printed."""
     out, error = call(fn, X, p)
     case = f"X.shape = {list(X.shape)}, X.dtype = {X.dtype}, p = {p}"
     if error:
@@ -99,7 +109,10 @@ def _call_dropout(verdict: Verdict, fn: Callable, X: torch.Tensor, p: float) -> 
         got = f"shape {list(out.shape)}, dtype {out.dtype}"
         verdict.fail("returned", hint, case=case, got=got)
     else:
-        return out
+        try:
+            return on_cpu(out)
+        except Unreadable:
+            verdict.fail("returned", "cpu", case=case, got=shown(out))
     return None
 
 
@@ -119,6 +132,7 @@ def _on_ones(out: torch.Tensor, p: float) -> tuple[dict, str | None]:
                              "dropout_scale_generic" if same else "dropout_scale_mixed")
 
 
+@self_check
 def check_dropout(fn: Callable[[torch.Tensor, float], torch.Tensor], lang: str = "en") -> bool:
     """Test an inverted dropout `fn(X, p)`: X, its shape and dtype kept; for p = 0.2, 0.5 and
     0.8 on 250 examples, a mask per example, about p zeroed, survivors scaled by 1/(1-p); p=0
@@ -149,7 +163,10 @@ def check_dropout(fn: Callable[[torch.Tensor, float], torch.Tensor], lang: str =
             if not torch.allclose(out, expected):
                 got = f"{int((out != expected).sum())} / {out.numel()} != {'0' if p else 'X'}"
                 return verdict.fail("returned", f"dropout_p{p:.0f}", case=f"p = {p:g}", got=got)
-        first, second = (_call_dropout(verdict, fn, ones, 0.5) for _ in range(2))
+        if (first := _call_dropout(verdict, fn, ones, 0.5)) is None:
+            return False
+        if (second := _call_dropout(verdict, fn, ones, 0.5)) is None:
+            return False
         if torch.equal(first, second):
             return verdict.fail("dropout_fixed", "dropout_fixed_hint")
     return verdict.ok("dropout_right", cases="\n".join(stats))
@@ -170,6 +187,7 @@ VARIANCE_MISTAKES = [
 ]
 
 
+@self_check
 def check_dropout_variance(fn: Callable[[float, float], float], lang: str = "en") -> bool:
     """Check `fn(h, p)`, the variance of inverted dropout applied to a fixed value h: h/(1-p)
     with probability 1 - p, else 0."""

@@ -8,7 +8,7 @@ from functools import cache
 
 from ...models import AlexNet, LeNet, conv_output_size
 from ..summary import layer_summary
-from ._common import Verdict, as_number, bilingual, check_calls, check_number
+from ._common import Verdict, as_number, bilingual, check_calls, check_number, self_check
 
 MESSAGES = bilingual(
     conv_right=("Your formula agrees with PyTorch on all {n} cases.",
@@ -86,6 +86,7 @@ CONV_CASES = [  # (size, kernel, stride, padding): LeNet's and AlexNet's layers,
 ]  # fmt: skip
 
 
+@self_check
 def check_conv_output_size(fn: Callable[[int, int, int, int], int], lang: str = "en") -> bool:
     """Test `fn(size, kernel, stride, padding)`, the output side of a conv or pooling layer,
     against PyTorch's rule on every layer of LeNet and AlexNet and a few hundred other cases
@@ -103,6 +104,7 @@ LENET5 = {"C1": (6 * 5 * 5, 6), "S2": (6, 6), "C3": (60 * 5 * 5, 16), "S4": (16,
           "C5": (120 * 16 * 5 * 5, 120), "F6": (84 * 120, 84)}  # fmt: skip
 
 
+@self_check
 def check_lenet5_param_count(answer: object, lang: str = "en") -> bool:
     """Check a hand count of the trainable parameters of LeNet-5 as published in 1998: sparse
     C3, trainable subsampling (a coefficient and a bias per map), fixed RBF output layer."""
@@ -132,6 +134,7 @@ def _alexnet_facts() -> dict[str, float]:
             "share": share, "flops_share": sum(layer.flops for layer in fc) / summary.total_flops}
 
 
+@self_check
 def check_alexnet_fc_share(answer: object, lang: str = "en", tolerance: float = 0.005) -> bool:
     """Check the fraction (0 to 1) of `AlexNet()`'s parameters in its fully connected layers
     (1 input channel, 224x224 images, 10 classes). An answer within `tolerance` of the share

@@ -7,7 +7,16 @@ import torch
 
 from ...evaluation import confusion_matrix
 from ...experiments.records import recorded_results
-from ._common import Verdict, bilingual, call, check_number, first_hint
+from ._common import (
+    Unreadable,
+    Verdict,
+    bilingual,
+    call,
+    check_number,
+    first_hint,
+    on_cpu,
+    self_check,
+)
 
 MESSAGES = bilingual(
     cm_right=("Your matrix agrees with the reference in all {n} cases, unseen classes too.",
@@ -72,6 +81,7 @@ CM_MISTAKES = [  # (predicate on (got, right counts, examples), hint key)
 ]
 
 
+@self_check
 def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
     """Test `fn(predicted, labels, num_classes)`, a learner's confusion matrix (rows: true
     classes, columns: predicted), against `alexnet_lib.confusion_matrix` on random
@@ -85,9 +95,14 @@ def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
         if error:
             return fail("cm_raised", error=error)
         try:
-            got = torch.as_tensor(got).detach().cpu().double()
-        except (TypeError, ValueError, RuntimeError):
+            got = on_cpu(torch.as_tensor(got))
+        except Unreadable:
+            return fail("cpu")
+        except Exception:  # text, None, lists of mixed or outsized things ...
             return fail("cm_not_tensor", got=type(got).__name__)
+        if got.is_complex():
+            return fail("cm_not_tensor", got=got.dtype)
+        got = got.double()
         if got.shape != expected.shape:
             return fail("cm_shape", got=list(got.shape), expected=list(expected.shape))
         if not torch.equal(got, expected):
@@ -98,6 +113,7 @@ def check_confusion_matrix(fn: Callable, lang: str = "en") -> bool:
     return verdict.ok("cm_right", n=len(CM_CASES))
 
 
+@self_check
 def check_run_hours(answer: object, record: dict, lang: str = "en", epochs: int = 5,
                     train_images: int = 60_000) -> bool:
     """Check the hours the naive version's run (batch 1, `epochs` epochs, training only) needs at
