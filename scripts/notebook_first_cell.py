@@ -8,7 +8,7 @@ under book/ whose first code cell or metadata differ (exit status 1); `--fix` re
     python scripts/notebook_first_cell.py --fix [book/en/01_lenet_to_alexnet.ipynb ...]
 
 Besides the cell, each notebook's metadata asks Colab for a GPU runtime, records the
-chapter's language (read by alexnet_lib.notebook.setup on Colab, where the notebook's path
+chapter's language (read by alexnet_lib.book.notebook.setup on Colab, where the notebook's path
 is unknown) and, in Chinese chapters, gives the fold-out prompts of hidden cells in Chinese.
 """
 

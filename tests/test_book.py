@@ -376,7 +376,7 @@ def test_first_cell_installs_from_the_configured_repository():
     url, branch = config["repository"]["url"], config["repository"]["branch"]
     source = first_cell.first_cell_source()
     assert f'"git+{url}@{branch}"' in source
-    assert "from alexnet_lib.notebook import setup" in source
+    assert "from alexnet_lib.book.notebook import setup" in source
     assert "LANG = setup()" in source
     compile(source, "<first cell>", "exec")
 
@@ -395,7 +395,7 @@ def test_first_cell_fix_inserts_the_cell_and_metadata(tmp_path):
     assert nb.metadata["colab"]["gpuType"] == "T4"
     assert nb.metadata["alexnet"] == {"lang": "zh"}
     # An outdated setup cell is replaced, not duplicated; English needs no mystnb prompts.
-    nb.cells[1].source = "# Setup: an older version\nfrom alexnet_lib.notebook import setup"
+    nb.cells[1].source = "# Setup: an older version\nfrom alexnet_lib.book.notebook import setup"
     first_cell.fix(nb, "en", source)
     assert [cell.source for cell in nb.cells[1:]] == [source, "x = 1"]
     assert first_cell.problems(nb, "en", source) == []

@@ -12,8 +12,9 @@ from numbers import Real
 import numpy as np
 import pytest
 import torch
-from alexnet_lib.book.exercises import _common, architecture
 from test_exercises_catalogue import CATALOGUE, CHECKS, assert_no_answer
+
+from alexnet_lib.book.exercises import _common, architecture
 
 LANGS = ("en", "zh")
 START = {"en": ("Correct!", "Not yet."), "zh": ("正确！", "还不对。")}

@@ -1,4 +1,4 @@
-"""alexnet_lib.notebook: the chapter's language, and the device report of the first cell."""
+"""alexnet_lib.book.notebook: the chapter's language, and the device report of the first cell."""
 
 from __future__ import annotations
 
