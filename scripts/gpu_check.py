@@ -4,15 +4,19 @@
     python scripts/gpu_check.py --dry-run                          # every step, tiny, on the CPU
     python scripts/gpu_check.py --steps bench chapters --chapters 6   # some steps only
 
-Steps, in order, sized to take under 10 minutes on an H100 in all (the summary prints each
+Steps, in order, sized to take under 12 minutes on an H100 in all (the summary prints each
 step's seconds):
 
-1. bench: `python -m alexnet_lib bench --device cuda` at 224 px, batch 128: the naive
+1. tests: `python -m pytest -q -m gpu tests/test_gpu.py`, the GPU tier (about 2 minutes):
+   AlexNet trained on the GPU in each precision (fp32, bf16, fp16 with a grad scaler) and
+   compile mode, its loss falling and a resumed run bit-exact. The step fails when pytest
+   fails, and also when every test was skipped: a tier that skipped proves nothing.
+2. bench: `python -m alexnet_lib bench --device cuda` at 224 px, batch 128: the naive
    version's pipeline and loop against the library's, eager and compiled, a 10-epoch full
    run and the bf16-versus-fp32 accuracy check; its record goes into alexnet_lib/results/.
-2. ablation: `python -m alexnet_lib experiment ablation-224`, the ablation experiment at
+3. ablation: `python -m alexnet_lib experiment ablation-224`, the ablation experiment at
    224 px, recorded in alexnet_lib/results/experiment_ablation-224.json.
-3. chapters: chapter 6 (training AlexNet) re-executed in English and Chinese by
+4. chapters: chapter 6 (training AlexNet) re-executed in English and Chinese by
    scripts/execute_notebooks.py, which stores the fresh outputs in the notebooks.
 
 Then the targets, read from the benchmark's record: at least 50,000 training images/s at
@@ -20,10 +24,11 @@ Then the targets, read from the benchmark's record: at least 50,000 training ima
 status is 1 when a step failed or a target was missed, 2 when the check cannot start.
 
 The dry run runs every step on the CPU with tiny settings and stores nothing in the
-repository: the benchmark (67 px, 128 images, one epoch) writes into a temporary folder,
-the ablation trains its baseline from one seed in quick mode (ALEXNET_QUICK=1), and the
-chapters run under nbval in quick mode without storing outputs. Its numbers mean nothing;
-the targets are shown, not enforced.
+repository: the GPU tier runs with the GPU hidden (every test skipped, as it should be), the
+benchmark (67 px, 128 images, one epoch) writes into a temporary folder, the ablation trains
+its baseline from one seed in quick mode (ALEXNET_QUICK=1), and the chapters run under nbval
+in quick mode without storing outputs. Its numbers mean nothing; the targets are shown, not
+enforced.
 """
 
 from __future__ import annotations
@@ -31,15 +36,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "alexnet_lib" / "results"
-STEPS = ("bench", "ablation", "chapters")
+STEPS = ("tests", "bench", "ablation", "chapters")
+GPU_TESTS = "tests/test_gpu.py"
 CHAPTERS = (6,)
 
 MIN_IMAGES_PER_SEC = 50_000
@@ -54,13 +62,18 @@ def chapter_notebooks(chapters: tuple[int, ...], root: Path = ROOT) -> list[str]
 
 
 def step_commands(dry_run: bool, out: Path, chapters: tuple[int, ...] = CHAPTERS,
+                  tests_report: Path | None = None,
                   ) -> dict[str, tuple[list[str], dict[str, str]]]:
-    """Each step's command line and the environment variables it sets."""
+    """Each step's command line and the environment variables it sets. tests_report: where
+    the tests step writes pytest's JUnit XML report (see `tier_problem`)."""
     python, lib = sys.executable, [sys.executable, "-m", "alexnet_lib"]
     notebooks = chapter_notebooks(chapters)
+    tests = [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-m", "gpu",
+             GPU_TESTS, *([f"--junitxml={tests_report}"] if tests_report else [])]
     if dry_run:
         quick = {"ALEXNET_QUICK": "1"}
         return {
+            "tests": (tests, {"CUDA_VISIBLE_DEVICES": ""}),  # the CPU: every test skips
             "bench": (lib + ["bench", "--device", "cpu", "--image-size", "67", "--batch-size",
                              "16", "--steps", "1", "--limit", "128", "--full-run-epochs", "1",
                              "--precision-check-epochs", "1", "--out", str(out)], {}),
@@ -71,12 +84,28 @@ def step_commands(dry_run: bool, out: Path, chapters: tuple[int, ...] = CHAPTERS
         }
     globs = [arg for path in notebooks for arg in ("--glob", path)]
     return {
+        "tests": (tests, {}),
         "bench": (lib + ["bench", "--device", "cuda", "--image-size", "224", "--batch-size",
                          "128", "--out", str(out)], {}),
         "ablation": (lib + ["experiment", "ablation-224", "--device", "cuda", "--out",
                             str(out)], {}),
         "chapters": ([python, "scripts/execute_notebooks.py", *globs], {}),
     }
+
+
+def tier_problem(report: Path) -> str | None:
+    """Why the GPU tier proves nothing although pytest passed, or None: pytest wrote no
+    report, or no test ran (every one skipped, e.g. where PyTorch sees no GPU)."""
+    if not report.is_file():
+        return f"pytest wrote no report to {report}"
+    root = ElementTree.parse(report).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    counts = {key: sum(int(suite.get(key, 0)) for suite in suites)
+              for key in ("tests", "skipped", "failures", "errors")}
+    if counts["tests"] - counts["skipped"] - counts["failures"] - counts["errors"] <= 0:
+        return (f"no test ran ({counts['skipped']} of {counts['tests']} skipped): a GPU check "
+                "whose tier skipped proves nothing")
+    return None
 
 
 def cannot_start(dry_run: bool) -> str | None:
@@ -154,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         out = RESULTS
     out.mkdir(parents=True, exist_ok=True)
     before = set(out.glob("*.json"))
-    commands = step_commands(args.dry_run, out, tuple(args.chapters))
+    scratch = Path(tempfile.mkdtemp(prefix="gpu_check_tests_"))
+    tests_report = scratch / "report.xml"
+    commands = step_commands(args.dry_run, out, tuple(args.chapters), tests_report)
 
     summary, all_ok = [], True
     for name in (step for step in STEPS if step in args.steps):  # always in this order
@@ -166,9 +197,15 @@ def main(argv: list[str] | None = None) -> int:
             ok, seconds = False, 0.0
         else:
             ok, seconds = run_step(name, *commands[name])
+        if name == "tests" and ok and not args.dry_run:  # in a dry run, skips are expected
+            problem = tier_problem(tests_report)
+            if problem:
+                print(f"\n=== {name}: FAILED: {problem}", flush=True)
+                ok = False
         all_ok &= ok
         summary.append(f"{name:10}{'done' if ok else 'FAILED':>8}{seconds:>9.0f} s")
 
+    shutil.rmtree(scratch, ignore_errors=True)
     print(f"\n=== summary{' (dry run: the numbers mean nothing)' if args.dry_run else ''}")
     print("\n".join(summary))
     new_records = sorted(set(out.glob("*.json")) - before)
