@@ -267,3 +267,22 @@ def test_under_torchrun_a_loader_that_cannot_shard_is_refused(tmp_path):
     for rank in (0, 1):
         message = torch.load(f"{out}.{rank}", weights_only=True)["message"]
         assert message and "load_fashion_mnist" in message and "DataLoader" in message
+
+
+def precision_worker(rank, world_size, init_file, out):
+    from alexnet_lib import choose_precision
+
+    join_process_group(rank, world_size, init_file)
+    try:
+        for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+            setattr(torch.cpu, probe, lambda: rank == 0)  # the processes' CPUs disagree
+        torch.save({"name": choose_precision(torch.device("cpu")).name}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_every_process_trains_in_the_first_ones_format(tmp_path):
+    out = tmp_path / "precision"
+    run_processes(precision_worker, (2, str(tmp_path / "init"), str(out)))
+    names = [torch.load(f"{out}.{rank}", weights_only=True)["name"] for rank in (0, 1)]
+    assert names == ["bf16", "bf16"]

@@ -38,25 +38,14 @@ def gpus(monkeypatch):
 
 @pytest.fixture
 def cpu(monkeypatch):
-    """`cpu(bf16_instructions=..., fp32_seconds=..., bf16_seconds=...)`: a CPU whose bf16
-    probes and measured step times are given; returns the list of measured dtypes."""
-    measured = []
-    devices._cpu_bf16_speedup.cache_clear()
+    """`cpu(bf16_instructions=..., capability=...)`: a CPU whose bf16 probes say so."""
 
-    def install(bf16_instructions, fp32_seconds=1.0, bf16_seconds=1.0, capability="AVX512"):
+    def install(bf16_instructions, capability="AVX512"):
         for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
             monkeypatch.setattr(torch.cpu, probe, lambda: bf16_instructions)
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
 
-        def time_step(net, X, dtype):
-            measured.append(dtype)
-            return fp32_seconds if dtype is None else bf16_seconds
-
-        monkeypatch.setattr(devices, "_time_step", time_step)
-        return measured
-
-    yield install
-    devices._cpu_bf16_speedup.cache_clear()  # the next test measures the real CPU afresh
+    return install
 
 
 @pytest.mark.parametrize("gpu, name, scaled", [
@@ -93,29 +82,22 @@ def test_mps_trains_in_fp32(monkeypatch):
     assert precision.name == "fp32" and "mps" in precision.reason
 
 
-def test_a_cpu_without_bf16_instructions_gets_fp32_unmeasured(cpu):
-    measured = cpu(bf16_instructions=False, capability="AVX2")
+def test_a_cpu_without_bf16_instructions_gets_fp32(cpu):
+    cpu(bf16_instructions=False, capability="AVX2")
     precision = choose_precision(torch.device("cpu"))
     assert precision.name == "fp32"
     assert "AVX2" in precision.reason and "no bf16 instructions" in precision.reason
-    assert measured == []
 
 
-def test_a_cpu_with_bf16_instructions_gets_bf16_only_where_it_measures_faster(cpu):
-    measured = cpu(bf16_instructions=True, fp32_seconds=1.0, bf16_seconds=0.5)
+def test_a_cpu_with_bf16_instructions_gets_bf16_every_time_without_measuring(cpu, monkeypatch):
+    cpu(bf16_instructions=True)
+    monkeypatch.setattr(torch, "autocast", lambda *a, **k: pytest.fail("measured"))
     random_state = torch.get_rng_state()
-    precision = choose_precision(torch.device("cpu"))
-    assert precision.name == "bf16" and "measured 2.0x fp32" in precision.reason
-    assert torch.equal(torch.get_rng_state(), random_state)  # seeded runs stay repeatable
-    count = len(measured)
-    assert count >= 6 and set(measured) == {None, torch.bfloat16}
-    choose_precision(torch.device("cpu"))
-    assert len(measured) == count  # measured once per process
-
-    devices._cpu_bf16_speedup.cache_clear()
-    cpu(bf16_instructions=True, fp32_seconds=1.0, bf16_seconds=1.0)  # AVX-512 emulating bf16
-    precision = choose_precision(torch.device("cpu"))
-    assert precision.name == "fp32" and "measured only 1.00x fp32" in precision.reason
+    choices = {choose_precision(torch.device("cpu")) for _ in range(5)}
+    assert len(choices) == 1  # the same decision every time: no timing involved
+    (precision,) = choices
+    assert precision.name == "bf16" and "bf16 instructions" in precision.reason
+    assert torch.equal(torch.get_rng_state(), random_state)
 
 
 def tiny_net() -> nn.Module:
@@ -129,18 +111,48 @@ def test_history_records_the_choice_and_its_reason(cpu, tiny_root):
     history = train(tiny_net(), train_iter, test_iter, 1, device="cpu", progress=False)
     assert history.settings["precision"] == "fp32"
     assert "no bf16 instructions" in history.settings["precision_reason"]
-    devices._cpu_bf16_speedup.cache_clear()
-    cpu(bf16_instructions=True, fp32_seconds=1.0, bf16_seconds=0.5)
+    cpu(bf16_instructions=True)
     history = train(tiny_net(), train_iter, test_iter, 1, device="cpu", progress=False)
     assert history.settings["precision"] == "bf16"
-    assert "measured 2.0x" in history.settings["precision_reason"]
+    assert "bf16 instructions" in history.settings["precision_reason"]
+
+
+def two_epochs(root, checkpoint=None, num_epochs=2, **kwargs):
+    set_seed(0)
+    net = tiny_net()
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    history = train(net, train_iter, test_iter, num_epochs, device="cpu", progress=False,
+                    checkpoint=checkpoint, **kwargs)
+    return net, history
+
+
+def test_a_resumed_run_keeps_the_checkpoints_format_under_auto(cpu, tiny_root, tmp_path):
+    root, _ = tiny_root
+    straight, _ = two_epochs(root, precision="fp32")
+    checkpoint = tmp_path / "run.pt"
+    two_epochs(root, checkpoint, num_epochs=1, precision="fp32")
+    cpu(bf16_instructions=True)  # where auto would now choose bf16
+    net, history = two_epochs(root, checkpoint, resume=True)
+    assert history.settings["precision"] == "fp32"
+    assert history.settings["precision_reason"] == "kept from the checkpoint"
+    assert all(torch.equal(a, b) for a, b in
+               zip(straight.state_dict().values(), net.state_dict().values(), strict=True))
+
+
+@pytest.mark.parametrize("saved, asked", [("fp32", "bf16"), ("bf16", "fp32")])
+def test_a_resumed_run_refuses_another_format_naming_the_file(tiny_root, tmp_path, saved,
+                                                               asked):
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    two_epochs(root, checkpoint, num_epochs=1, precision=saved)
+    with pytest.raises(ValueError, match=f"run.pt was trained in {saved}.*precision='{saved}'"):
+        two_epochs(root, checkpoint, resume=True, precision=asked)
 
 
 @pytest.mark.skipif(not devices._cpu_reports_bf16(),
                     reason="the CPU has no bf16 instructions (AVX-512 BF16 or AMX)")
 def test_bf16_training_on_a_cpu_with_bf16_instructions(tiny_root):
-    precision = choose_precision(torch.device("cpu"))  # the real measurement
-    assert precision.name in ("bf16", "fp32") and "measured" in precision.reason
+    assert choose_precision(torch.device("cpu")).name == "bf16"  # what auto picks here
     root, _ = tiny_root
     runs = {}
     for name in ("fp32", "bf16"):

@@ -43,7 +43,7 @@ from .distributed import data_parallel, distributed, is_main_process, say, share
 from .files import run_lock
 from .history import EpochRecord, History
 from .optim import make_optimizer, make_scheduler, resize_schedule, step_per_batch
-from .precision import Precision, choose_precision, cudnn_autotuning
+from .precision import Precision, choose_precision, cudnn_autotuning, saved_precision
 from .state import (
     GoodWeights,
     Position,
@@ -119,7 +119,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable | None, num_
     check_config(cfg, net, train_iter, test_iter, val_iter)  # every setting, before any work
     loaders = {"train": train_iter, "val": val_iter, "test": test_iter}
     device = resolve_device(cfg.device)
-    precision = choose_precision(device, cfg.precision)
+    precision = choose_precision(device, cfg.precision,  # a resumed run keeps its format
+                                 saved_precision(cfg.checkpoint, cfg.resume), cfg.checkpoint)
     num_epochs = cap_epochs(cfg.num_epochs)
     net.to(device, memory_format=torch.channels_last)  # NHWC: what GPU tensor cores want
     optimizer = make_optimizer(cfg.optimizer, net.parameters(), cfg.lr, cfg.weight_decay, device)
