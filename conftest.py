@@ -10,11 +10,21 @@ CI variable set) the session stops instead, so that CI never passes without them
 """
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("ALEXNET_QUICK", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Quick mode's checkpoints go to a folder of this session's, removed at its end: nothing the
+# notebooks write while tested stays beside them, or meets a later run.
+_QUICK_DIR = tempfile.mkdtemp(prefix="alexnet-quick-")
+os.environ.setdefault("ALEXNET_QUICK_DIR", _QUICK_DIR)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_QUICK_DIR, ignore_errors=True)
 
 DATA_MISSING = "Fashion-MNIST not found: set ALEXNET_DATA (see the README's 'The data')"
 _missing_data = pytest.StashKey[tuple]()  # (the loader's message, how many tests skipped)

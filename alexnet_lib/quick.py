@@ -7,6 +7,8 @@ The notebooks' code is the same in both modes: only the library looks at the var
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 QUICK_TRAIN_EXAMPLES = 256
 QUICK_TEST_EXAMPLES = 256
@@ -36,3 +38,17 @@ def cap_epochs(num_epochs: int) -> int:
         "unset ALEXNET_QUICK for the full run."
     )
     return QUICK_EPOCHS
+
+
+def quick_checkpoint(path: str | os.PathLike | None) -> str | os.PathLike | None:
+    """Where a checkpoint goes: `path`, except in quick mode, where it moves to the same path
+    under a temporary folder (ALEXNET_QUICK_DIR, or the system's), so that a quick run and a
+    real run never share a checkpoint, and testing leaves nothing beside the notebooks."""
+    if path is None or not quick_mode():
+        return path
+    folder = Path(os.environ.get("ALEXNET_QUICK_DIR")
+                  or Path(tempfile.gettempdir()) / "alexnet_lib-quick")
+    absolute = Path(path).resolve()
+    moved = folder / absolute.relative_to(absolute.anchor)
+    print(f"[quick mode] ALEXNET_QUICK=1: the checkpoint goes to {moved}.")
+    return moved

@@ -129,3 +129,29 @@ def test_setup_says_when_chinese_figures_lack_a_font(clean_env, capsys):
     clean_env.setattr(notebook, "use_language", lambda lang: None)
     notebook.setup()
     assert "fonts-noto-cjk" in capsys.readouterr().out
+
+
+def test_on_colab_setup_installs_a_chinese_font_when_there_is_none(clean_env, capsys):
+    clean_env.setenv("ALEXNET_LANG", "zh")
+    clean_env.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    installed, commands = [], []
+
+    def run(command, **kwargs):
+        commands.append(command)
+        installed.append(True)
+        return types.SimpleNamespace(returncode=0)
+
+    clean_env.setattr(notebook.subprocess, "run", run)
+    clean_env.setattr(notebook, "use_language",
+                      lambda lang: "Noto Sans CJK SC" if installed else None)
+    assert notebook.setup() == "zh"
+    assert len(commands) == 1 and "fonts-noto-cjk" in commands[0]
+    assert "fonts-noto-cjk" not in capsys.readouterr().out  # no warning: the font is there
+
+
+def test_off_colab_setup_installs_nothing(clean_env, capsys):
+    clean_env.setenv("ALEXNET_LANG", "zh")
+    clean_env.setattr(notebook.subprocess, "run", lambda *a, **k: pytest.fail("installed"))
+    clean_env.setattr(notebook, "use_language", lambda lang: None)
+    notebook.setup()
+    assert "fonts-noto-cjk" in capsys.readouterr().out  # the advice instead

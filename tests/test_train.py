@@ -141,3 +141,22 @@ def test_train_leaves_cudnn_benchmark_as_it_found_it(tiny_root, monkeypatch, aut
         train(net, train_iter, test_iter, 1, device="cpu", progress=False, precision="fp32")
     assert seen[0] == torch.device("cpu") and seen[1] is True  # on during training
     assert torch.backends.cudnn.benchmark is autotuning_before  # as before, even after an error
+
+
+def test_quick_mode_keeps_its_checkpoint_apart_from_a_real_runs(tiny_root, tmp_path,
+                                                                 monkeypatch, capsys):
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(16, root=root, device="cpu")
+    monkeypatch.chdir(tmp_path)
+    real = tmp_path / "runs" / "net.pt"
+    train(ToyNet(), train_iter, test_iter, 1, device="cpu", progress=False, precision="fp32",
+          checkpoint="runs/net.pt")
+    assert real.is_file()
+    before = real.read_bytes()
+    monkeypatch.setenv("ALEXNET_QUICK", "1")
+    monkeypatch.setenv("ALEXNET_QUICK_DIR", str(tmp_path / "quick"))
+    history = train(ToyNet(), train_iter, test_iter, 1, device="cpu", progress=False,
+                    precision="fp32", checkpoint="runs/net.pt")  # no resume, no overwrite
+    assert not history.interrupted and real.read_bytes() == before  # the real run untouched
+    moved = tmp_path / "quick" / real.relative_to(real.anchor)
+    assert moved.is_file() and str(moved) in capsys.readouterr().out

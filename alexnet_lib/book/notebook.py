@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path, PurePath
 
@@ -136,6 +137,17 @@ def _device_name(device) -> str:
     return "CPU"
 
 
+def install_cjk_font_on_colab() -> bool:
+    """On Colab, which has no Chinese font, install Noto CJK (a few seconds, once per
+    session) so that Chinese figures show characters, not boxes. False elsewhere, or if the
+    install fails."""
+    if "google.colab" not in sys.modules:
+        return False
+    command = "apt-get -qq update && apt-get -qq install -y fonts-noto-cjk"
+    done = subprocess.run(command, shell=True, capture_output=True, check=False)
+    return done.returncode == 0
+
+
 def setup() -> str:
     """Set a chapter up: detect its language, prepare figures for it, report the device.
 
@@ -145,6 +157,8 @@ def setup() -> str:
     lang = detect_language()
     font_needed = lang == "zh"
     font = use_language(lang)
+    if font_needed and font is None and install_cjk_font_on_colab():
+        font = use_language(lang)
     device = try_gpu()
     print(device_report(lang, device.type, _device_name(device), quick=quick_mode()))
     if font_needed and font is None:

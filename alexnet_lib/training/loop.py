@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from ..devices import resolve_device
 from ..evaluation import correct_and_loss
 from ..memory import is_out_of_memory
-from ..quick import cap_epochs
+from ..quick import cap_epochs, quick_checkpoint
 from . import messages
 from .checkpoint import resume_or_start, save
 from .compiling import compile_model
@@ -114,7 +114,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable | None, num_
     """
     cfg = TrainConfig(num_epochs=num_epochs, lr=lr, optimizer=optimizer, device=device,
                       weight_decay=weight_decay, lr_schedule=lr_schedule, precision=precision,
-                      compile=compile, checkpoint=checkpoint, resume=resume, overwrite=overwrite,
+                      compile=compile, checkpoint=quick_checkpoint(checkpoint), resume=resume,
+                      overwrite=overwrite,
                       progress=progress, lang=lang)
     check_config(cfg, net, train_iter, test_iter, val_iter)  # every setting, before any work
     loaders = {"train": train_iter, "val": val_iter, "test": test_iter}
