@@ -22,7 +22,7 @@ def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, c
     results = json.loads(path.read_text())
     for key in ("pipeline_source", "pipeline_library", "train_source_batch1",
                 "train_source_batch8", "train_library", "peak_fp32_flops", "peak_bf16_flops",
-                "achieved_flops", "train_flops_per_image"):
+                "achieved_flops", "train_flops_per_image", "train_bare_step"):
         assert results[key] > 0, key
     assert results["train_library_precision"] == "fp32"
     assert results["train_library_compiled"] == {} and results["fastest_compile"] == "off"
@@ -31,6 +31,8 @@ def test_bench_command_measures_every_row_and_writes_json(tiny_root, tmp_path, c
     table = capsys.readouterr().out
     assert "naive version, batch 1" in table and "of the measured fp32 matmul peak" in table
     assert "source" not in table  # the naive version, by the name the book gives it
+    share = f"{results['train_library'] / results['train_bare_step']:.0%}"
+    assert "train_step alone, one batch, channels-last (fp32)" in table and share in table
 
 
 def test_compiled_rows_full_run_and_precision_check_on_request(tmp_path, monkeypatch, capsys):

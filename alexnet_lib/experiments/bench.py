@@ -27,8 +27,9 @@ from ..book.summary import layer_summary
 from ..data import find_fashion_mnist, load_fashion_mnist
 from ..devices import resolve_device, set_seed
 from ..models import AlexNet
-from ..training.loop import train
+from ..training.loop import train, train_step
 from ..training.messages import COMMAND_LINE, check_lang
+from ..training.optim import make_optimizer
 from ..training.precision import choose_precision
 from .records import cpu_name
 
@@ -174,6 +175,27 @@ def library_images_per_sec(
     return history[-1].images_per_sec, history.settings["precision"]
 
 
+def bare_step_images_per_sec(device: torch.device, image_size: int, batch_size: int,
+                             steps: int, precision: str) -> float:
+    """Training images/s of `train_step` alone, on one fixed batch already on the device,
+    with AlexNet and the batch in the channels-last layout and Adam's fused update: the
+    ceiling for `alexnet_lib.train` on the same model, batch and number format."""
+    torch.manual_seed(0)
+    net = AlexNet(image_size=image_size).to(device, memory_format=torch.channels_last)
+    optimizer = make_optimizer("adam", net.parameters(), 0.001, 0.0, device)
+    X = torch.rand(batch_size, 1, image_size, image_size, device=device)
+    X = X.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    number_format = choose_precision(device, precision)
+    for step in range(steps + 1):
+        if step == 1:  # the first step pays for one-off setup
+            _sync(device)
+            start = time.perf_counter()
+        train_step(net, X, y, optimizer, number_format)
+    _sync(device)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
 FULL_RUN_RECIPE = {"lr": 0.001, "lr_schedule": "warmup-linear", "seed": 0}
 """The full run's settings besides image size, batch size and epochs: Adam, warm-up and decay."""
 
@@ -275,6 +297,8 @@ def run_benchmark(
                "steps": steps, "root": root, "precision": precision}
     results["train_library"], results["train_library_precision"] = \
         library_images_per_sec(**measure)
+    results["train_bare_step"] = bare_step_images_per_sec(
+        device, image_size, batch_size, steps, results["train_library_precision"])
     results["train_library_compiled"] = {
         mode: library_images_per_sec(**measure, compile=mode)[0] for mode in compile_modes}
     speeds = {"off": results["train_library"], **results["train_library_compiled"]}
@@ -314,6 +338,8 @@ TABLE_TEXT = {
         "train_naive": "train: naive version, batch {batch}",
         "train_library": "train: alexnet_lib.train, batch {batch} ({precision})",
         "compiled": "  ... compiled, mode {mode}",
+        "bare": "train: train_step alone, one batch, channels-last ({precision})",
+        "share_of_bare": "  alexnet_lib.train vs train_step alone",
         "fastest": "  fastest vs the naive version at batch {batch}",
         "achieved": "achieved {achieved:,.1f} GFLOP/s = {share:.0%} of the measured {format} "
                     "matmul peak ({peak:,.1f} GFLOP/s)",
@@ -331,6 +357,8 @@ TABLE_TEXT = {
         "train_naive": "训练：朴素版本，批量 {batch}",
         "train_library": "训练：alexnet_lib.train，批量 {batch}（{precision}）",
         "compiled": "  ……编译后，模式 {mode}",
+        "bare": "训练：只有 train_step，同一个批量，channels-last（{precision}）",
+        "share_of_bare": "  alexnet_lib.train 与只有 train_step 相比",
         "fastest": "  最快的一种与批量 {batch} 的朴素版本相比",
         "achieved": "实际达到 {achieved:,.1f} GFLOP/s，是实测 {format} 矩阵乘法峰值"
                     "（{peak:,.1f} GFLOP/s）的 {share:.0%}",
@@ -361,6 +389,9 @@ def format_table(r: dict[str, Any], lang: str = "en") -> str:
         (text["train_library"].format(batch=batch, precision=precision), r["train_library"],
          None),
         *[(text["compiled"].format(mode=mode), speed, None) for mode, speed in compiled.items()],
+        *([(text["bare"].format(precision=precision), r["train_bare_step"], None),
+           (text["share_of_bare"], None, r["train_library"] / r["train_bare_step"])]
+          if "train_bare_step" in r else []),
         (text["fastest"].format(batch=batch), None, library / naive_same_batch),
         (text["fastest"].format(batch=1), None, library / r["train_source_batch1"]),
     ]
@@ -371,7 +402,7 @@ def format_table(r: dict[str, Any], lang: str = "en") -> str:
     ]
     for label, value, ratio in measures:
         value_text = f"{value:,.1f}" if value is not None else ""
-        ratio_text = f"{ratio:.1f}x" if ratio is not None else ""
+        ratio_text = ("" if ratio is None else f"{ratio:.0%}" if ratio < 1 else f"{ratio:.1f}x")
         rows.append(left(label, 60) + right(value_text, 12) + right(ratio_text, 9))
     rows.append(text["achieved"].format(
         achieved=r["achieved_flops"] / 1e9, share=r["achieved_flops"] / r[peak_key],
