@@ -191,7 +191,7 @@ def _acquire(lock: Path) -> int:
             lock.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise OutputError(f"Cannot write into {shown(lock.parent)} ({err.strerror}): "
+            raise OutputError(f"Cannot write {shown(lock.with_suffix(''))} ({err.strerror}): "
                               "choose a writable output folder.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
