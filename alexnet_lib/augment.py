@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import UsageError
+
 
 def _per_image(X: torch.Tensor, low: float, high: float) -> torch.Tensor:
     """One uniform random number per image, shaped [B, 1, 1, 1] to broadcast over pixels."""
@@ -24,7 +26,7 @@ def _per_image(X: torch.Tensor, low: float, high: float) -> torch.Tensor:
 
 def _check_batch(X: torch.Tensor) -> None:
     if X.dim() != 4:
-        raise ValueError(f"augmentations expect a batch [B, C, H, W], got {list(X.shape)}")
+        raise UsageError(f"augmentations expect a batch [B, C, H, W], got {list(X.shape)}")
 
 
 class RandomHorizontalFlip(nn.Module):
@@ -66,7 +68,7 @@ class RandomResizedCrop(nn.Module):
                  ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> None:
         super().__init__()
         if not 0 < scale[0] <= scale[1] <= 1:
-            raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {scale}")
+            raise UsageError(f"scale must satisfy 0 < low <= high <= 1, got {scale}")
         self.scale, self.ratio = scale, ratio
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

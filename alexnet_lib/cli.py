@@ -6,7 +6,8 @@ import argparse
 import math
 import signal
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -14,10 +15,11 @@ import torch.distributed as dist
 
 from .data import load_fashion_mnist, split_validation
 from .devices import resolve_device, set_seed
+from .errors import UsageError
 from .memory import check_fits, training_bytes
 from .models import AlexNet
 from .training import messages
-from .training.checkpoint import check_training_state, load_checkpoint
+from .training.checkpoint import check_checkpoint, load_checkpoint
 from .training.compiling import COMPILE_MODES
 from .training.distributed import (
     is_main_process,
@@ -25,10 +27,16 @@ from .training.distributed import (
     torchrun_world_size,
     world_size,
 )
-from .training.files import check_output_folder, run_lock, write_atomically
+from .training.files import (
+    check_output_folder,
+    remove_stale_temporaries,
+    run_lock,
+    write_atomically,
+)
 from .training.loop import TrainingError, train
 from .training.optim import LR_SCHEDULES, OPTIMIZERS
 from .training.precision import PRECISIONS
+from .training.stopping import signals_held
 
 
 def _start_data_parallel(args: argparse.Namespace) -> bool:
@@ -53,27 +61,70 @@ def _train_command(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     _check_numbers(args, positive=("epochs", "batch_size", "lr", "limit"),
                    non_negative=("weight_decay", "validation"))
+    _check_seed(args.seed, "--seed")
+    if args.lr_schedule == "plateau" and not args.validation:
+        raise UsageError("--lr-schedule plateau divides the learning rate by 10 when the "
+                         "validation accuracy stops rising: add --validation N (e.g. "
+                         "--validation 5000).")
+    device = _check_device_and_precision(args)
     out = check_output_folder(args.out)
     checkpoint = out / "checkpoint.pt"
-    with run_lock(checkpoint) if is_main_process() else nullcontext():  # one run per --out
-        _check_before_loading(args, checkpoint)
+    with _removed_if_refused(out), run_lock(checkpoint) if is_main_process() else nullcontext():
+        _check_before_loading(args, out, checkpoint, device)
         return _train_into(args, out, checkpoint)
 
 
-def _check_before_loading(args: argparse.Namespace, checkpoint: Path) -> None:
+RUN_FILES = ("history.json", "weights.pt")
+"""What a run leaves in --out besides its checkpoint."""
+
+
+@contextmanager
+def _removed_if_refused(out: Path) -> Iterator[None]:
+    """Folders created for this command are removed again if the command is refused."""
+    missing = [folder for folder in (out, *out.parents) if not folder.exists()]
+    try:
+        yield
+    except UsageError:
+        for folder in missing:  # the deepest first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+
+
+def _check_device_and_precision(args: argparse.Namespace) -> torch.device:
+    device = resolve_device(args.device)
+    if args.precision == "fp16" and device.type != "cuda":
+        raise UsageError(f"--precision fp16 needs a CUDA GPU, and --device is {device}: use "
+                         "--precision bf16 or fp32.")
+    return device
+
+
+def _check_seed(seed: int | None, option: str) -> None:
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"{option} must be a whole number from 0 to 2**63 - 1, got {seed}.")
+
+
+def _check_before_loading(args: argparse.Namespace, out: Path, checkpoint: Path,
+                          device: torch.device) -> None:
     """Refuse what would fail later, before any data is loaded."""
     if args.resume and args.overwrite:
-        raise ValueError("--resume continues the run in --out, --overwrite replaces it: pass "
+        raise UsageError("--resume continues the run in --out, --overwrite replaces it: pass "
                          "one of them.")
     if checkpoint.exists() and not (args.resume or args.overwrite):
-        raise ValueError(f"{checkpoint.parent} already holds a run ({checkpoint.name}): add "
+        raise UsageError(f"{checkpoint.parent} already holds a run ({checkpoint.name}): add "
                          "--resume to continue it, or --overwrite to start afresh and replace "
                          "it.")
-    if args.resume and checkpoint.exists():
-        check_training_state(load_checkpoint(checkpoint, mmap=True), checkpoint)
-    device = resolve_device(args.device)
+    finished = [name for name in RUN_FILES if (out / name).exists()]
+    if finished and not checkpoint.exists() and not args.overwrite:
+        raise UsageError(f"{out} already holds a finished run ({', '.join(finished)}) with no "
+                         f"{checkpoint.name} to resume: add --overwrite to start afresh and "
+                         "replace it, or choose another --out.")
+    for name in RUN_FILES:
+        remove_stale_temporaries(out / name)
     with torch.device("meta"):  # the shapes alone, nothing allocated
         meta_net = AlexNet(image_size=args.image_size)
+    if args.resume and checkpoint.exists():
+        check_checkpoint(load_checkpoint(checkpoint, mmap=True), checkpoint, meta_net)
     size, batch = args.image_size, math.ceil(args.batch_size / world_size())
     check_fits(training_bytes(meta_net, batch), device,
                f"Training AlexNet on {size} x {size} images in batches of {batch}",
@@ -85,8 +136,10 @@ def _check_numbers(args: argparse.Namespace, positive=(), non_negative=()) -> No
                             (non_negative, lambda v: v >= 0, "0 or more")):
         for name in names:
             value = getattr(args, name)
-            if value is not None and not ok(value):  # not (nan > 0) either
-                raise ValueError(f"--{name.replace('_', '-')} must be {must}, got {value}.")
+            if value is not None and not (ok(value) and math.isfinite(value)):  # nan, inf
+                finite = " and finite" if isinstance(value, float) else ""
+                raise UsageError(f"--{name.replace('_', '-')} must be {must}{finite}, got "
+                                 f"{value}.")
 
 
 def _train_into(args: argparse.Namespace, out: Path, checkpoint: Path) -> int:
@@ -107,19 +160,25 @@ def _train_into(args: argparse.Namespace, out: Path, checkpoint: Path) -> int:
         checkpoint=checkpoint, resume=args.resume, overwrite=args.overwrite,
         progress=not args.no_progress,
     )
+    stopped_while_writing = []
     if is_main_process():
-        history.save(out / "history.json")
-        write_atomically(out / "weights.pt", lambda f: torch.save(net.state_dict(), f))
+        with signals_held() as stopped_while_writing:  # both new, or both as they were
+            write_atomically(out / "weights.pt", lambda f: torch.save(net.state_dict(), f))
+            history.save(out / "history.json")
         print(f"Wrote {out / 'history.json'} and {out / 'weights.pt'} (state_dict).")
     if history.interrupted:  # the shell's convention: 128 + the signal's number
         return 128 + signal.Signals[history.stopped_by or "SIGINT"].value
-    return 0
+    return 128 + stopped_while_writing[0] if stopped_while_writing else 0
 
 
 def _experiment_command(args: argparse.Namespace) -> int:
     from .experiments import run_experiment
     from .experiments.race import run_race
 
+    if args.seeds is not None:
+        for seed in args.seeds:
+            _check_seed(seed, "--seeds")
+    check_output_folder(args.out)
     if args.name == "activations":
         result = run_race(rerun=True, out=args.out, device=args.device, root=args.data)
         print(result.table())
@@ -139,7 +198,7 @@ def _bench_command(args: argparse.Namespace) -> int:
                    non_negative=("full_run_epochs", "precision_check_epochs"))
     AlexNet(image_size=args.image_size)  # refuses a size AlexNet cannot take
     check_output_folder(args.out)
-    device = resolve_device(args.device)
+    device = _check_device_and_precision(args)
     full_run_epochs = args.full_run_epochs
     if full_run_epochs is None:
         full_run_epochs = 10 if device.type == "cuda" else 0
@@ -282,8 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv[1:]
     command_line = messages.COMMAND_LINE.set(True)  # messages name options, not arguments
     try:
+        if getattr(args, "out", None) == "":
+            raise UsageError("--out is empty: name a folder (\".\" for this one).")
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (UsageError, FileNotFoundError) as err:  # a mistake: no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     except TrainingError as err:  # a NaN loss, out of memory: the checkpoint stays as it was
@@ -295,8 +356,19 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {err.filename}" if err.filename else ""
         print(f"error: {err.strerror or err}{where}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # outside the training loop, which handles its own
-        print("Interrupted; no training was under way, nothing more to save.", file=sys.stderr)
-        return 128 + signal.SIGINT
+    except KeyboardInterrupt as err:  # outside the training loop, which handles its own
+        print(INTERRUPTED[args.command].format(out=args.out), file=sys.stderr)
+        name = err.args[0] if err.args and isinstance(err.args[0], str) else "SIGINT"
+        return 128 + signal.Signals[name if name in signal.Signals.__members__ else "SIGINT"]
     finally:
         messages.COMMAND_LINE.reset(command_line)
+
+
+INTERRUPTED = {
+    "train": "Interrupted before training began or after its files were written; nothing "
+             "more to save.",
+    "experiment": "Interrupted: the runs that finished are recorded in {out}; run the same "
+                  "command again to train the others.",
+    "bench": "Interrupted: the benchmark was not finished, so nothing was recorded.",
+}
+"""What each command says when stopped outside the training loop."""

@@ -18,6 +18,7 @@ from torchvision.datasets import FashionMNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from .devices import resolve_device
+from .errors import UsageError
 from .quick import (
     QUICK_TEST_EXAMPLES,
     QUICK_TRAIN_EXAMPLES,
@@ -46,7 +47,7 @@ Augment = Callable[[torch.Tensor], torch.Tensor]
 def class_names(lang: str = "en") -> list[str]:
     """The ten class names in English ("en") or Chinese ("zh"), in label order."""
     if lang not in FASHION_MNIST_CLASSES:
-        raise ValueError(f"lang must be one of {sorted(FASHION_MNIST_CLASSES)}, got {lang!r}.")
+        raise UsageError(f"lang must be one of {sorted(FASHION_MNIST_CLASSES)}, got {lang!r}.")
     return list(FASHION_MNIST_CLASSES[lang])
 
 
@@ -110,21 +111,24 @@ def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     for path, reader in readers:
         try:
             tensors.append(reader(str(path)))
+        except (PermissionError, IsADirectoryError) as err:  # not the file's fault
+            raise UsageError(f"Could not read {path} ({err.strerror}): make it readable, or "
+                             "point --data (or root=) at another copy.") from None
         except Exception as err:  # torchvision raises assorted errors on bad IDX files
-            raise ValueError(
+            raise UsageError(
                 f"Could not read {path}: it is truncated or not a Fashion-MNIST IDX file "
                 f"({type(err).__name__}: {err}). Delete it and download or copy it again."
             ) from err
     images, labels = tensors
     (images_path, _), (labels_path, _) = readers
     if len(images) != len(labels):
-        raise ValueError(
+        raise UsageError(
             f"{images_path} holds {len(images)} images but {labels_path} holds "
             f"{len(labels)} labels; one of them is truncated or from another data set."
         )
     if tuple(images.shape[1:]) != (28, 28):
         height, width = images.shape[1:]
-        raise ValueError(
+        raise UsageError(
             f"{images_path} holds images of {height} x {width} pixels, but Fashion-MNIST's are "
             "28 x 28: the file is from another data set or damaged. Delete it and download or "
             "copy it again."
@@ -132,7 +136,7 @@ def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     outside = ((labels < 0) | (labels >= len(FASHION_MNIST_CLASSES["en"]))).nonzero()
     if len(outside):
         first = int(outside[0])
-        raise ValueError(
+        raise UsageError(
             f"{labels_path} holds the label {int(labels[first])} (example {first}), but "
             "Fashion-MNIST's labels are 0 to 9: the file is from another data set or damaged. "
             "Delete it and download or copy it again."
@@ -206,7 +210,7 @@ class FashionMNISTBatches:
         each batch, so together they see exactly the batches a single process would.
         """
         if not 0 <= rank < world_size:
-            raise ValueError(f"rank must be in [0, {world_size}), got {rank}.")
+            raise UsageError(f"rank must be in [0, {world_size}), got {rank}.")
         self.rank, self.world_size = rank, world_size
         return self
 
@@ -259,7 +263,7 @@ def resize_batch(X: torch.Tensor, size: int) -> torch.Tensor:
 
 def _check_positive(name: str, value: int | None) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+        raise UsageError(f"{name} must be a positive whole number, got {value!r}.")
 
 
 def load_fashion_mnist(
@@ -321,7 +325,7 @@ def split_validation(
     _check_positive("num_examples", num_examples)
     num_examples = cap_examples(num_examples, QUICK_VALIDATION_EXAMPLES, "validation")
     if num_examples >= train_iter.num_examples:
-        raise ValueError(
+        raise UsageError(
             f"Cannot hold out {num_examples:,} validation images from "
             f"{train_iter.num_examples:,} training images: choose fewer."
         )

@@ -7,6 +7,8 @@ import random
 import numpy as np
 import torch
 
+from .errors import UsageError
+
 
 def try_gpu(i: int = 0) -> torch.device:
     """The i-th CUDA GPU if there is one, else Apple's MPS, else the CPU."""
@@ -24,22 +26,22 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(
+        raise UsageError(
             f"Unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps' (or None to pick "
             "automatically)."
         ) from err
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"Device {device!r} asked for, but PyTorch sees no CUDA GPU here.")
+            raise UsageError(f"Device {device!r} asked for, but PyTorch sees no CUDA GPU here.")
         index = resolved.index or 0
         if index >= torch.cuda.device_count():
-            raise ValueError(
+            raise UsageError(
                 f"Device {device!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist."
             )
     elif resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"Device {device!r} asked for, but Apple's MPS is not available here.")
+        raise UsageError(f"Device {device!r} asked for, but Apple's MPS is not available here.")
     elif resolved.type not in {"cpu", "cuda", "mps"}:
-        raise ValueError(f"Unsupported device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.")
+        raise UsageError(f"Unsupported device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.")
     return resolved
 
 
@@ -49,6 +51,8 @@ def set_seed(seed: int) -> None:
     On a GPU, runs repeat only approximately: cuDNN picks among kernels whose sums round
     differently, and some backward kernels add with atomics in a varying order.
     """
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -2**63 <= seed < 2**64:
+        raise UsageError(f"seed must be a whole number from -2**63 to 2**64 - 1, got {seed!r}.")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device

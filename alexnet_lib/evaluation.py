@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .devices import resolve_device
+from .errors import UsageError
 from .training.distributed import distributed, sum_across_processes
 
 
@@ -51,10 +52,10 @@ def _device_of(net: nn.Module) -> torch.device:
     return next(net.parameters()).device
 
 
-def _nothing_to(action: str) -> ValueError:
+def _nothing_to(action: str) -> UsageError:
     """The error for a data_iter without examples: an accuracy or a mean loss of nothing is no
     number, and 0.0 would pass for one."""
-    return ValueError(f"data_iter yielded no batches: nothing to {action}. Pass a loader with "
+    return UsageError(f"data_iter yielded no batches: nothing to {action}. Pass a loader with "
                       "at least one example (an iterator or a generator is used up after one "
                       "pass: pass the loader itself).")
 
@@ -146,15 +147,15 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor,
     """
     for name, tensor in (("predicted", predicted), ("labels", labels)):
         if not isinstance(tensor, torch.Tensor):
-            raise ValueError(f"{name} must be a tensor of class indices, got "
+            raise UsageError(f"{name} must be a tensor of class indices, got "
                              f"{type(tensor).__name__}: pass {_TO_PASS[name]}.")
     if predicted.shape != labels.shape or predicted.dim() != 1:
-        raise ValueError(
+        raise UsageError(
             f"predicted and labels must be 1-D and of the same length, got shapes "
             f"{list(predicted.shape)} and {list(labels.shape)}."
         )
     if not isinstance(num_classes, Integral) or isinstance(num_classes, bool) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive whole number (10 for Fashion-MNIST), "
+        raise UsageError(f"num_classes must be a positive whole number (10 for Fashion-MNIST), "
                          f"got {num_classes!r}.")
     num_classes = int(num_classes)
     for name, tensor in (("predicted", predicted), ("labels", labels)):
@@ -167,12 +168,12 @@ def _check_class_indices(name: str, tensor: torch.Tensor, num_classes: int) -> N
     """Refuse a tensor that is not integer class indices in [0, num_classes)."""
     if tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex():
         what = "True/False" if tensor.dtype == torch.bool else f"{tensor.dtype}"
-        raise ValueError(f"{name} holds {what} values, not class indices: pass integer class "
+        raise UsageError(f"{name} holds {what} values, not class indices: pass integer class "
                          f"indices, such as {_TO_PASS[name]}.")
     outside = ((tensor < 0) | (tensor >= num_classes)).nonzero()
     if len(outside):
         i = int(outside[0])
-        raise ValueError(f"{name}[{i}] is {int(tensor[i])}, outside the classes 0 to "
+        raise UsageError(f"{name}[{i}] is {int(tensor[i])}, outside the classes 0 to "
                          f"{num_classes - 1} of num_classes={num_classes}: pass class indices "
                          "in that range, or the number of classes as num_classes.")
 

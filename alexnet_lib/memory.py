@@ -11,6 +11,8 @@ import os
 import torch
 from torch import nn
 
+from .errors import UsageError
+
 BYTES_PER_VALUE = 4  # fp32
 
 
@@ -52,7 +54,7 @@ def check_fits(need: int, device: torch.device, what: str, advice: str) -> None:
     have = device_memory(device)
     if have is not None and need > have:
         where = "this machine" if device.type != "cuda" else torch.cuda.get_device_name(device)
-        raise ValueError(f"{what} needs about {gigabytes(need)} of memory, but {where} has "
+        raise UsageError(f"{what} needs about {gigabytes(need)} of memory, but {where} has "
                          f"{gigabytes(have)}: {advice}.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .errors import UsageError
 from .memory import BYTES_PER_VALUE, check_fits
 
 ALEXNET_MIN_IMAGE_SIZE = 67
@@ -45,7 +46,7 @@ def check_input(x: torch.Tensor, expected: tuple[int, int, int], model_name: str
     """Raise a ValueError naming both shapes when a batch doesn't fit the model."""
     if x.dim() != 4 or tuple(x.shape[1:]) != expected:
         c, h, w = expected
-        raise ValueError(
+        raise UsageError(
             f"{model_name} expects a batch shaped [batch, {c}, {h}, {w}], "
             f"but got {list(x.shape)}. Resize the images to {h}x{w} "
             f"(e.g. load_fashion_mnist(..., resize={h})) or build the model for your input size."
@@ -54,7 +55,7 @@ def check_input(x: torch.Tensor, expected: tuple[int, int, int], model_name: str
 
 def _check_choice(name: str, value: str, choices) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
+        raise UsageError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
 
 
 def _check_whole_number(name: str, value, example: str) -> None:
@@ -64,7 +65,7 @@ def _check_whole_number(name: str, value, example: str) -> None:
             suggestion = str(int(whole)) if whole.is_integer() else example
         except (TypeError, ValueError):
             suggestion = example
-        raise ValueError(f"{name} must be a whole number such as {example}, got {value!r} "
+        raise UsageError(f"{name} must be a whole number such as {example}, got {value!r} "
                          f"(a {type(value).__name__}): pass {name}={suggestion}.")
 
 
@@ -98,7 +99,7 @@ class AlexNet(nn.Module):
         _check_choice("activation", activation, ACTIVATIONS)
         _check_choice("pooling", pooling, POOLING)
         if alexnet_feature_size(image_size, pooling) < 1:
-            raise ValueError(
+            raise UsageError(
                 f"AlexNet needs images of at least {ALEXNET_MIN_IMAGE_SIZE}x"
                 f"{ALEXNET_MIN_IMAGE_SIZE} pixels (its 11x11/stride-4 convolution and three "
                 f"max-pools shrink anything smaller to nothing); got image_size={image_size}."
@@ -110,13 +111,13 @@ class AlexNet(nn.Module):
                        f"({256 * side * side:,} x 4096 weights)",
                        "use a smaller image_size, such as 224")
         if in_channels < 1 or num_classes < 2:
-            raise ValueError(
+            raise UsageError(
                 f"in_channels must be >= 1 and num_classes >= 2, "
                 f"got in_channels={in_channels}, num_classes={num_classes}."
             )
         _check_dropout(dropout)
         if lrn and batch_norm:
-            raise ValueError("Choose lrn=True or batch_norm=True, not both: batch norm is what "
+            raise UsageError("Choose lrn=True or batch_norm=True, not both: batch norm is what "
                              "replaced local response normalisation.")
         self.input_shape = (in_channels, image_size, image_size)
         self.activation = activation
@@ -154,7 +155,7 @@ class AlexNet(nn.Module):
 
 def _check_dropout(dropout) -> None:
     if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+        raise UsageError(f"dropout must be a number in [0, 1), got {dropout!r}.")
 
 
 def alexnet_head(in_features: int, num_classes: int, dropout: float,

@@ -196,7 +196,8 @@ def test_weights_and_history_replace_symlinks_instead_of_writing_through_them(
     elsewhere.write_text("keep me")
     for name in ("weights.pt", "history.json"):
         (out / name).symlink_to(elsewhere)
-    assert cli.main(train_args(root, out, "--epochs", "1")) == 0
+    # files named like a finished run's are replaced only when asked (see the test below)
+    assert cli.main(train_args(root, out, "--epochs", "1", "--overwrite")) == 0
     assert elsewhere.read_text() == "keep me"
     assert not (out / "weights.pt").is_symlink() and not (out / "history.json").is_symlink()
     assert len(History.load(out / "history.json")) == 1
@@ -352,3 +353,204 @@ def test_bench_without_data_says_what_train_says(tmp_path, monkeypatch, capsys, 
     assert said_by_bench == said_by_train
     assert said_by_bench.startswith("error: Fashion-MNIST not found")
     assert "download=True" not in said_by_bench and "Traceback" not in said_by_bench
+
+
+# --- Every user mistake in one line, every bug with its traceback ------------------------
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda s: s["model"].update({"layers.1.weight": torch.zeros(2, 2)}),
+     "layers.1.weight is [2, 2]"),
+    (lambda s: s.update(history=[]), "history is a list"),
+    (lambda s: s["position"].update(epoch="1"), "epoch is '1'"),
+    (lambda s: s["optimizer"].update(param_groups=[]), "0 parameter group"),
+])
+def test_a_damaged_checkpoint_is_one_line_before_any_data_is_loaded(
+        tiny_root, tmp_path, monkeypatch, capsys, damage, says):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1")) == 0
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    damage(state)
+    save_checkpoint(state, tmp_path / "checkpoint.pt")
+    capsys.readouterr()
+    no_data_loading(monkeypatch)
+    assert cli.main(train_args(root, tmp_path, "--resume")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "checkpoint.pt cannot be resumed" in err and says in err
+    assert "--overwrite" in err and "overwrite=True" not in err
+
+
+@pytest.mark.parametrize("bug", [ValueError("a bug"), TypeError("a bug"), KeyError("a bug")])
+def test_a_bug_still_shows_its_traceback(tiny_root, tmp_path, monkeypatch, bug):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+
+    def buggy_train(*args, **kwargs):
+        raise bug
+
+    monkeypatch.setattr(cli, "train", buggy_train)
+    with pytest.raises(type(bug), match="a bug"):
+        cli.main(train_args(root, tmp_path))
+
+
+# --- Every option checked before any data is loaded ---------------------------------------
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--lr", "inf"], "--lr must be positive and finite, got inf"),
+    (["--weight-decay", "inf"], "--weight-decay must be 0 or more and finite, got inf"),
+    (["--lr-schedule", "plateau"], "add --validation N"),
+    (["--precision", "fp16"], "--precision fp16 needs a CUDA GPU"),
+    (["--seed", str(10**23)], "--seed must be a whole number from 0"),
+    (["--seed", "-1"], "--seed must be a whole number from 0"),
+    (["--out", ""], "--out is empty"),
+    (["--image-size", "100000"], "--image-size"),  # refused after the folder was made
+])
+def test_bad_options_are_one_line_naming_the_option_and_leave_no_folder(
+        tiny_root, tmp_path, monkeypatch, capsys, extra, says):
+    root, _ = tiny_root
+    no_data_loading(monkeypatch)
+    out = tmp_path / "new" / "run"
+    assert cli.main(train_args(root, out, *extra)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err, err
+    assert "val_iter" not in err and "precision='" not in err
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("command", ["experiment", "bench"])
+def test_an_output_that_is_a_file_is_refused_before_any_work(tmp_path, monkeypatch, capsys,
+                                                            command):
+    def work(*args, **kwargs):
+        raise AssertionError("work began")
+
+    monkeypatch.setattr("alexnet_lib.experiments.runner.train_recipe", work)
+    monkeypatch.setattr("alexnet_lib.experiments.bench.run_benchmark", work)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    first = ["experiment", "dropout"] if command == "experiment" else ["bench"]
+    assert cli.main([*first, "--device", "cpu", "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notes.txt is a file" in err
+    assert a_file.read_text() == "mine"
+
+
+# --- A run's files: never replaced unasked, consistent after any stop ---------------------
+
+
+@pytest.mark.parametrize("extra", [[], ["--resume"]])
+def test_a_finished_run_without_a_checkpoint_is_replaced_only_with_overwrite(
+        tiny_root, tmp_path, monkeypatch, capsys, extra):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1")) == 0
+    (tmp_path / "checkpoint.pt").unlink()
+    weights_before = (tmp_path / "weights.pt").read_bytes()
+    with monkeypatch.context() as patch:
+        no_data_loading(patch)
+        assert cli.main(train_args(root, tmp_path, *extra)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds a finished run" in err
+    assert "--overwrite" in err and (tmp_path / "weights.pt").read_bytes() == weights_before
+    assert cli.main(train_args(root, tmp_path, "--epochs", "2", "--overwrite")) == 0
+    assert len(History.load(tmp_path / "history.json")) == 2
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_while_weights_are_written_still_writes_weights_and_history(
+        tiny_root, tmp_path, monkeypatch, signum, status):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    real_write = cli.write_atomically
+
+    def stopped_while_writing(path, write):
+        signal.raise_signal(signum)
+        real_write(path, write)
+
+    monkeypatch.setattr(cli, "write_atomically", stopped_while_writing)
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1")) == status
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")["model"]
+    written = torch.load(tmp_path / "weights.pt", weights_only=True)
+    assert all(torch.equal(written[key], value) for key, value in saved.items())
+    assert len(History.load(tmp_path / "history.json")) == 1
+    assert not stray_files(tmp_path)
+
+
+def test_stale_temporary_files_in_the_output_folder_are_removed(tiny_root, tmp_path,
+                                                                monkeypatch):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    for name in ("checkpoint.pt", "weights.pt", "history.json"):
+        (tmp_path / f".{name}.a1b2c3d4.tmp").write_bytes(b"PK\x03\x04 partial")
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1")) == 0
+    assert not stray_files(tmp_path)
+
+
+def fake_run(recipe, seed, device=None, root=None):
+    return {"seed": seed, "test_acc": 0.5, "test_loss": 1.0, "history": History().to_dict(),
+            "wall_seconds": 0.0}
+
+
+def test_an_experiment_on_a_full_disk_names_the_record_and_the_finished_run(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("alexnet_lib.experiments.runner.train_recipe", fake_run)
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, f"No space left on the disk to write {path}")
+
+    monkeypatch.setattr("alexnet_lib.experiments.records.write_text_atomically", disk_full)
+    out = tmp_path / "records"
+    assert cli.main(["experiment", "dropout", "--seeds", "0", "--variants", "p=0",
+                     "--device", "cpu", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "experiment_dropout.json" in err
+    assert "'p=0', seed 0 finished (test accuracy 0.5000)" in err
+    assert list(out.iterdir()) == []  # no lock file, no 0-byte record
+
+
+# --- Messages that are true ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_stopped_experiment_says_what_was_recorded_and_exits_with_the_signal(
+        tiny_root, tmp_path, monkeypatch, capsys, signame, status):
+    root, _ = tiny_root
+
+    def stopped_train(*args, **kwargs):
+        return History(interrupted=True, stopped_by=signame)
+
+    monkeypatch.setattr("alexnet_lib.experiments.runner.train", stopped_train)
+    monkeypatch.setattr("alexnet_lib.experiments.runner.split_validation",
+                        lambda train_iter, n: (train_iter, None))  # the tiny data has 64
+    assert cli.main(["experiment", "dropout", "--seeds", "0", "--variants", "p=0", "--device",
+                     "cpu", "--data", str(root), "--out", str(tmp_path)]) == status
+    err = capsys.readouterr().err
+    assert "no training was under way" not in err
+    assert f"runs that finished are recorded in {tmp_path}" in err
+
+
+def test_resume_of_a_complete_run_with_fewer_epochs_says_it_is_complete(
+        tiny_root, tmp_path, monkeypatch, capsys):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    assert cli.main(train_args(root, tmp_path, "--epochs", "2")) == 0
+    capsys.readouterr()
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1", "--resume")) == 0
+    out = capsys.readouterr().out
+    assert "holds a complete run: 2 epoch(s)" in out and "Done: 2 epoch(s)" in out
+    assert "epoch 3" not in out and "1 epochs" not in out
+
+
+def test_an_unreadable_data_file_is_not_called_corrupt(tiny_root, tmp_path, monkeypatch,
+                                                       capsys):
+    root, _ = tiny_root
+
+    def unreadable(path):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr("alexnet_lib.data.read_image_file", unreadable)
+    assert cli.main(train_args(root, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Permission denied" in err and "make it readable" in err
+    assert "truncated" not in err and "corrupt" not in err

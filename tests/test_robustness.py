@@ -1,5 +1,6 @@
 """Training never loses work: Ctrl-C, checkpoints and resume, NaN, out of memory, bad input."""
 
+import copy
 import errno
 import math
 import signal
@@ -32,6 +33,8 @@ from alexnet_lib import (
     train,
 )
 from alexnet_lib.augment import RandomHorizontalFlip
+from alexnet_lib.errors import CheckpointError, UsageError
+from alexnet_lib.training.checkpoint import load_parts
 
 BATCH = 8  # 64 training images: 8 batches an epoch
 
@@ -495,3 +498,153 @@ def test_resuming_mid_epoch_with_a_loader_that_cannot_replay_its_order_is_refuse
     with pytest.raises(ValueError, match="middle of an epoch.*load_fashion_mnist"):
         train(ToyNet(), plain, test_iter, 1, device="cpu", progress=False, precision="fp32",
               checkpoint=checkpoint, resume=True)
+
+
+# --- A checkpoint checked at the door ----------------------------------------------------
+
+
+def reshaped(state):
+    state["model"]["layers.1.weight"] = state["model"]["layers.1.weight"].reshape(64, 392)
+
+
+CORRUPTIONS = {
+    "a reshaped tensor": (reshaped, r"layers.1.weight is \[64, 392\], the model's \[32, 784\]"),
+    "renamed keys": (lambda s: s.update(model={k.replace("layers", "body"): v
+                                               for k, v in s["model"].items()}),
+                     "named differently.*missing: layers.1.weight"),
+    "a history that is a list": (lambda s: s.update(history=[]), "history is a list"),
+    "a position that is a string": (lambda s: s.update(position="epoch 2"),
+                                    "position is not a training position"),
+    "a huge batch index": (lambda s: s["position"].update(batch=10**12),
+                           "batch 1000000000000, but an epoch has 8 batches"),
+    "a negative epoch": (lambda s: s["position"].update(epoch=-1), "epoch is -1"),
+    "an epoch its history lacks": (lambda s: s["position"].update(epoch=5),
+                                   "epoch 6, but its history holds 1"),
+    "optimizer groups cut short": (
+        lambda s: s["optimizer"]["param_groups"][0].update(params=[0, 1]),
+        "group 1 holds 2 parameters, this run's 4"),
+    "a reshaped optimizer state": (
+        lambda s: s["optimizer"]["state"][0].update(exp_avg=torch.zeros(3)),
+        r"exp_avg of parameter 0 is \[3\]"),
+    "a random state that is a string": (lambda s: s["rng"].update(cpu="seed 0"),
+                                        "random-number state"),
+    "an epoch record that is a number": (lambda s: s["history"]["epochs"].__setitem__(0, 7),
+                                         "history's epochs are not epoch records"),
+}
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+def test_a_damaged_checkpoint_is_refused_by_name_before_anything_is_loaded(tiny_root, tmp_path,
+                                                                           corruption):
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=checkpoint)
+    state = load_checkpoint(checkpoint)
+    damage, says = CORRUPTIONS[corruption]
+    damage(state)
+    save_checkpoint(state, checkpoint)
+    net = ToyNet()
+    before = weights(net)
+    with pytest.raises(CheckpointError, match=f"run.pt cannot be resumed: .*{says}"):
+        run(root, net, epochs=2, checkpoint=checkpoint, resume=True)
+    assert net.train_calls == 0 and same_weights(weights(net), before)
+
+
+def test_a_checkpoint_of_another_architecture_leaves_the_model_untouched(tiny_root, tmp_path):
+    # Like AlexNet(lrn=True) resumed into AlexNet(): the same parameters under other names.
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    run(root, epochs=1, checkpoint=checkpoint)
+    net = ToyNet()
+    net.layers = torch.nn.Sequential(torch.nn.Identity(), *net.layers)
+    before = weights(net)
+    with pytest.raises(CheckpointError, match="run.pt cannot be resumed.*named differently"):
+        run(root, net, epochs=2, checkpoint=checkpoint, resume=True)
+    assert same_weights(weights(net), before)
+
+
+def test_a_load_that_fails_midway_puts_the_model_and_optimizer_back(tmp_path):
+    net = ToyNet()
+    optimizer = torch.optim.Adam(net.parameters())
+    net(torch.rand(4, 1, 28, 28)).sum().backward()
+    optimizer.step()
+    other = ToyNet()
+    state = {"model": {**other.state_dict(), "layers.4.bias": torch.zeros(3)},
+             "optimizer": torch.optim.SGD(other.parameters(), lr=0.1).state_dict()}
+    before, optimizer_before = weights(net), copy.deepcopy(optimizer.state_dict())
+    with pytest.raises(CheckpointError, match="x.pt cannot be loaded into this run.*as they were"):
+        load_parts({"model": net, "optimizer": optimizer}, state, tmp_path / "x.pt")
+    assert same_weights(weights(net), before)
+    after = optimizer.state_dict()
+    assert after["param_groups"] == optimizer_before["param_groups"]
+    assert all(torch.equal(after["state"][0][key], value)
+               for key, value in optimizer_before["state"][0].items())
+
+
+@pytest.mark.parametrize("lang, says", [("en", "holds a complete run: 2 epoch(s)"),
+                                        ("zh", "中的训练已经完成：2 个迭代周期")])
+def test_resuming_a_complete_run_says_so_and_trains_nothing(tiny_root, tmp_path, capsys, lang,
+                                                            says):
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    run(root, epochs=2, checkpoint=checkpoint)
+    capsys.readouterr()
+    for epochs in (2, 1):
+        net = ToyNet()
+        _, history = run(root, net, epochs=epochs, checkpoint=checkpoint, resume=True,
+                         lang=lang)
+        out = capsys.readouterr().out
+        assert says in out and net.train_calls == 0 and len(history) == 2
+        for untrue in ("epoch 3", "第 3 个", "Resuming", "接着训练", "1 epochs"):
+            assert untrue not in out
+
+
+# --- Every argument and loader checked before the first batch ----------------------------
+
+
+@pytest.mark.parametrize("name", ["test_iter", "val_iter", "a DataLoader as test_iter"])
+def test_evaluation_images_of_the_wrong_size_are_refused_before_training(tiny_root, name):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    root, _ = tiny_root
+    train_iter, test_iter = load_fashion_mnist(BATCH, root=root, device="cpu")
+    _, wrong = load_fashion_mnist(BATCH, root=root, device="cpu", resize=32)
+    if name.startswith("a DataLoader"):
+        wrong = DataLoader(TensorDataset(torch.rand(16, 1, 32, 32), torch.zeros(16).long()),
+                           batch_size=8)
+    loaders = {"test_iter": test_iter, "val_iter": None, name.split()[-1]: wrong}
+    net = ToyNet()
+    with pytest.raises(UsageError, match=rf"{name.split()[-1]} yields \[1, 32, 32\]"):
+        train(net, train_iter, loaders["test_iter"], 1, val_iter=loaders["val_iter"],
+              device="cpu", progress=False, precision="fp32")
+    assert net.train_calls == 0
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    ({"precision": "fp16"}, "precision='fp16' needs a CUDA GPU"),
+    ({"precision": "fp8"}, "precision must be one of"),
+    ({"lr": math.inf}, "lr must be a positive number"),
+    ({"weight_decay": math.inf}, "weight_decay must be a non-negative number"),
+])
+def test_settings_are_refused_in_the_apis_terms_before_training(tiny_root, kwargs, says):
+    root, _ = tiny_root
+    net = ToyNet()
+    with pytest.raises(UsageError, match=says):
+        run(root, net, **kwargs)
+    assert net.train_calls == 0
+
+
+# --- Writes that leave nothing behind ----------------------------------------------------
+
+
+def test_stale_temporary_files_of_a_killed_write_are_removed_at_the_next_start(tiny_root,
+                                                                              tmp_path):
+    root, _ = tiny_root
+    checkpoint = tmp_path / "run.pt"
+    stale = [tmp_path / ".run.pt.k2x_9abc.tmp", tmp_path / ".run.pt.00000000.tmp"]
+    kept = [tmp_path / ".other.pt.k2x_9abc.tmp", tmp_path / "run.pt.notes.tmp"]
+    for path in stale + kept:
+        path.write_bytes(b"PK\x03\x04 a partial zip")
+    run(root, epochs=1, checkpoint=checkpoint)
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)

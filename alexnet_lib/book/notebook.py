@@ -21,6 +21,7 @@ import sys
 from pathlib import Path, PurePath
 
 from ..devices import try_gpu
+from ..errors import UsageError
 from ..quick import QUICK_EPOCHS, QUICK_TRAIN_EXAMPLES, quick_mode
 from .plots import use_language
 
@@ -101,7 +102,7 @@ def detect_language() -> str:
     if requested:
         lang = _normalise(requested)
         if lang is None:
-            raise ValueError(f"ALEXNET_LANG must be one of {LANGUAGES}, got {requested!r}.")
+            raise UsageError(f"ALEXNET_LANG must be one of {LANGUAGES}, got {requested!r}.")
         return lang
     session = os.environ.get("JPY_SESSION_NAME", "").strip()
     if session:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import UsageError
+
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans CJK JP",
@@ -69,7 +71,7 @@ def use_language(lang: str = "en") -> str | None:
     import matplotlib as mpl
 
     if lang not in _LABELS:
-        raise ValueError(f"lang must be one of {sorted(_LABELS)}, got {lang!r}.")
+        raise UsageError(f"lang must be one of {sorted(_LABELS)}, got {lang!r}.")
     if lang != "zh":
         return None
     font = find_cjk_font()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..errors import UsageError
 from .columns import display_width, left, right
 
 
@@ -94,7 +95,7 @@ def layer_summary(net: nn.Module, input_shape: tuple[int, ...]) -> Summary:
     if len(shape) == 3:
         shape = (1, *shape)
     if len(shape) != 4 or shape[0] != 1:
-        raise ValueError(f"input_shape must be [C, H, W] or [1, C, H, W], got {list(input_shape)}")
+        raise UsageError(f"input_shape must be [C, H, W] or [1, C, H, W], got {list(input_shape)}")
     leaves = [(n, m) for n, m in net.named_modules() if n and not list(m.children())]
     records: list[LayerInfo] = []
 

@@ -26,6 +26,7 @@ from ..book.columns import left, right
 from ..book.summary import layer_summary
 from ..data import find_fashion_mnist, load_fashion_mnist
 from ..devices import resolve_device, set_seed
+from ..errors import UsageError
 from ..models import AlexNet
 from ..training.loop import train, train_step
 from ..training.messages import COMMAND_LINE, check_lang
@@ -63,7 +64,7 @@ def check_limit(limit: int | None, batch_size: int, steps: int) -> None:
     smallest = smallest_limit(batch_size, steps)
     if isinstance(limit, int) and limit < smallest:
         name = _option("limit")
-        raise ValueError(
+        raise UsageError(
             f"{name} {limit} is too small for the benchmark: its input-pipeline rows read "
             f"{pipeline_batches(steps) + 1} batches of {batch_size} images (one to warm up), so "
             f"{name} must be at least {smallest:,} (or use a smaller {_option('batch_size')} "
@@ -78,7 +79,7 @@ def _batches(data_iter: Iterable, count: int) -> Iterator:
     for taken in range(count):
         batch = next(batches, None)
         if batch is None:
-            raise ValueError(
+            raise UsageError(
                 f"The data ran out after {taken} batches; this measurement reads {count}: use "
                 f"more images (a larger {_option('limit')}, or none) or a smaller "
                 f"{_option('steps')}."

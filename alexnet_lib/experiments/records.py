@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +72,7 @@ def add_run(path: Path, record: dict[str, Any], run: dict[str, Any], matches) ->
     """Add `run` to the record at `path`, keeping runs that another process wrote there
     meanwhile; the record as written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
-        if fcntl is not None:  # held only while reading and writing the record
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with record_lock(path):  # held only while reading and writing the record
         record = merged(record, load_record(path), matches)
         if (run["variant"], run["seed"]) in {(r["variant"], r["seed"]) for r in record["runs"]}:
             return record  # the other process finished the same run first
@@ -80,6 +80,28 @@ def add_run(path: Path, record: dict[str, Any], run: dict[str, Any], matches) ->
                   "finished": dt.datetime.now().isoformat(timespec="seconds")}
         write_record(path, record)
     return record
+
+
+@contextmanager
+def record_lock(path: Path) -> Iterator[None]:
+    """Wait for, then hold, `.<name>.lock` beside the record; the lock file is deleted when
+    released, so that nothing is left beside the record."""
+    lock = path.with_name(f".{path.name}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:  # the holder before us may have deleted the file meanwhile: then try again
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)  # while still holding it
+        os.close(fd)
 
 
 def save_results(results: dict[str, Any], folder: str | Path) -> Path:

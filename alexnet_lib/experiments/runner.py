@@ -28,9 +28,11 @@ from .. import augment as aug
 from ..book.columns import display_width, left, right
 from ..data import load_fashion_mnist, split_validation
 from ..devices import resolve_device, set_seed
+from ..errors import UsageError
 from ..evaluation import correct_and_loss, evaluate_accuracy
 from ..models import AlexNet, AlexNetHead
 from ..quick import quick_mode
+from ..training.files import check_output_file
 from ..training.history import History
 from ..training.loop import train
 from .records import (
@@ -237,7 +239,7 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
                     weight_decay=recipe.weight_decay, lr_schedule=recipe.lr_schedule,
                     val_iter=val_iter, precision=recipe.precision, progress=False)
     if history.interrupted:  # stopped by Ctrl-C or a signal: not a result, so not recorded
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(history.stopped_by or "SIGINT")
     test_acc, test_loss = accuracy_and_loss(net, test_iter)
     record = {"seed": seed, "test_acc": test_acc, "test_loss": test_loss,
               "history": history.to_dict(),
@@ -294,7 +296,7 @@ def run_experiment(
     labels = list(variants) if variants is not None else list(experiment.variants)
     unknown = [label for label in labels if label not in experiment.variants]
     if unknown:
-        raise ValueError(f"{name} has no variant {unknown}; it has {list(experiment.variants)}.")
+        raise UsageError(f"{name} has no variant {unknown}; it has {list(experiment.variants)}.")
     shipped = RESULTS / f"experiment_{name}.json"
     if not (rerun or quick_mode()) and out is None:
         result = _load_matching(shipped, experiment)
@@ -304,7 +306,11 @@ def run_experiment(
             return result
     if quick_mode():
         print(quick_message(name, lang))
+    if out is not None and str(out) == "":
+        raise UsageError("out is an empty string: name a folder (\".\" for this one).")
     path = Path(out or "runs/experiments") / f"experiment_{name}.json"
+    if not quick_mode():  # before any training: a record that could not be written
+        check_output_file(path, "record")
     record = load_record(path) if not quick_mode() else None
     if record is None or not experiment.matches(record.get("definition")):
         record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
@@ -321,13 +327,24 @@ def run_experiment(
             if quick_mode():
                 record["runs"].append({"variant": label, **run})
             else:
-                record = add_run(path, record, {"variant": label, **run}, experiment.matches)
+                record = _recorded(path, record, {"variant": label, **run}, experiment)
     return ExperimentResult(experiment, record, str(path) if not quick_mode() else None)
+
+
+def _recorded(path: Path, record: dict[str, Any], run: dict[str, Any],
+              experiment: Experiment) -> dict[str, Any]:
+    """`add_run`, with an error that says which finished run could not be written."""
+    try:
+        return add_run(path, record, run, experiment.matches)
+    except OSError as err:
+        raise OSError(err.errno, f"The run {run['variant']!r}, seed {run['seed']} finished (test "
+                      f"accuracy {run['test_acc']:.4f}) but could not be recorded in {path}: "
+                      f"{err.strerror or err}") from err
 
 
 def _get(name: str) -> Experiment:
     if name not in EXPERIMENTS:
-        raise ValueError(f"Unknown experiment {name!r}: choose one of {list(EXPERIMENTS)}.")
+        raise UsageError(f"Unknown experiment {name!r}: choose one of {list(EXPERIMENTS)}.")
     return EXPERIMENTS[name]
 
 

@@ -12,13 +12,15 @@ import warnings
 import torch
 from torch import nn
 
+from ..errors import UsageError
+
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
 """`train(compile=...)`: "off" runs eagerly; the others are `torch.compile`'s modes."""
 
 
 def check_compile_mode(mode: str) -> None:
     if mode not in COMPILE_MODES:
-        raise ValueError(f"compile must be one of {COMPILE_MODES}, got {mode!r}.")
+        raise UsageError(f"compile must be one of {COMPILE_MODES}, got {mode!r}.")
 
 
 class EagerFallback:

@@ -11,13 +11,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..devices import resolve_device
+from ..errors import UsageError
 from ..quick import quick_mode
 from . import messages
 from .compiling import check_compile_mode
 from .distributed import distributed, world_size
 from .files import check_output_file
 from .optim import check_optimizer_settings, check_schedule
-from .precision import Precision
+from .precision import PRECISIONS, Precision
 from .state import replays_its_order
 
 
@@ -52,59 +54,98 @@ class TrainConfig:
 
 def check_config(config: TrainConfig, net: nn.Module, train_iter: Iterable,
                  test_iter: Iterable | None, val_iter: Iterable | None) -> None:
-    """Raise a ValueError saying what to do for any setting or loader `train` cannot use."""
+    """Raise a UsageError saying what to do for any setting or loader `train` cannot use."""
     if (not isinstance(config.num_epochs, int) or isinstance(config.num_epochs, bool)
             or config.num_epochs < 1):
-        raise ValueError(f"num_epochs must be a positive whole number, got {config.num_epochs!r}.")
+        raise UsageError(f"num_epochs must be a positive whole number, got {config.num_epochs!r}.")
     if isinstance(config.optimizer, str):
         check_optimizer_settings(config.optimizer, config.lr, config.weight_decay)
     elif not isinstance(config.optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be 'adam', 'sgd' or a torch.optim.Optimizer, got "
+        raise UsageError(f"optimizer must be 'adam', 'sgd' or a torch.optim.Optimizer, got "
                          f"{type(config.optimizer).__name__}.")
     check_schedule(config.lr_schedule)
     if config.lr_schedule == "plateau" and val_iter is None:
-        raise ValueError("lr_schedule='plateau' watches the validation accuracy: pass "
+        raise UsageError("lr_schedule='plateau' watches the validation accuracy: pass "
                          "val_iter=... (e.g. train_iter, val_iter = split_validation(train_iter, "
                          "5000)).")
     check_compile_mode(config.compile)
+    _check_precision(config.precision, config.device)
     messages.check_lang(config.lang)
     _check_checkpoint_path(config)
     _check_loaders(net, train_iter, test_iter, val_iter)
+    _check_image_shapes(net, {"train_iter": train_iter, "test_iter": test_iter,
+                              "val_iter": val_iter})
+
+
+def _check_precision(precision: str, device) -> None:
+    """An unknown number format, or fp16 where there is no CUDA GPU, before any work."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    if precision == "fp16" and resolve_device(device).type != "cuda":
+        raise UsageError("precision='fp16' needs a CUDA GPU: pass precision='bf16' or 'fp32' "
+                         f"on {resolve_device(device)}.")
 
 
 def _check_loaders(net, train_iter, test_iter, val_iter) -> None:
     for name, data_iter in (("train_iter", train_iter), ("test_iter", test_iter),
                             ("val_iter", val_iter)):
         if isinstance(data_iter, Iterator):  # a generator: empty after its first epoch
-            raise ValueError(
+            raise UsageError(
                 f"{name} is a {type(data_iter).__name__}, which runs out after one pass: pass "
                 "the loader itself (e.g. from load_fashion_mnist), not iter(...) of it or a "
                 "generator over it."
             )
         if data_iter is not None and distributed() and not hasattr(data_iter, "shard"):
-            raise ValueError(
+            raise UsageError(
                 f"{name} is a {type(data_iter).__name__}, which cannot give each process its "
                 "share of every batch: under torchrun, load the data with load_fashion_mnist."
             )
     if not hasattr(train_iter, "__len__") or not hasattr(train_iter, "__iter__"):
-        raise ValueError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
+        raise UsageError(f"train_iter must be a re-iterable data loader with a length (e.g. from "
                          f"load_fashion_mnist), got {type(train_iter).__name__}.")
     if len(train_iter) == 0:
-        raise ValueError("train_iter yields no batches: is the data limit 0?")
+        raise UsageError("train_iter yields no batches: is the data limit 0?")
+
+
+def _check_image_shapes(net: nn.Module, loaders: dict[str, Iterable | None]) -> None:
+    """Every loader's images fit the model (and each other) before the first batch: a test or
+    validation loader of the wrong size would otherwise fail only after an epoch's training."""
     expected = getattr(net, "input_shape", None)
-    given = getattr(train_iter, "image_shape", None)
-    if expected is not None and given is not None and tuple(expected) != tuple(given):
-        raise ValueError(
-            f"{type(net).__name__} expects images shaped {list(expected)}, but train_iter yields "
-            f"{list(given)}: load the data with resize={expected[-1]}, or build the model with "
-            f"image_size={given[-1]}."
-        )
+    what = f"{type(net).__name__} expects"
+    for name, data_iter in loaders.items():
+        given = image_shape(data_iter, peek=name != "train_iter")
+        if given is None:
+            continue
+        if expected is None:
+            expected, what = given, "train_iter yields"
+        elif tuple(expected) != tuple(given):
+            raise UsageError(
+                f"{what} images shaped {list(expected)}, but {name} yields {list(given)}: load "
+                f"the data with resize={expected[-1]}"
+                + (f", or build the model with image_size={given[-1]}."
+                   if name == "train_iter" else ".")
+            )
+
+
+def image_shape(data_iter, peek: bool = False) -> tuple[int, ...] | None:
+    """The shape of one image of a loader: its `image_shape`; else, with `peek`, that of its
+    first batch (read with the random state put back after, so that the run draws what it
+    would have)."""
+    shape = getattr(data_iter, "image_shape", None)
+    if shape is not None or data_iter is None or not peek:
+        return tuple(shape) if shape is not None else None
+    try:
+        with torch.random.fork_rng(devices=[]):
+            X, _ = next(iter(data_iter))
+        return tuple(X.shape[1:])
+    except Exception:  # an odd loader: the first batch will tell
+        return None
 
 
 def check_resumable(data_iter, checkpoint, position_batch: int) -> None:
     """Refuse to resume in the middle of an epoch with a loader that cannot replay it."""
     if position_batch and not replays_its_order(data_iter):
-        raise ValueError(
+        raise UsageError(
             f"{checkpoint} stopped in the middle of an epoch, and a "
             f"{type(data_iter).__name__} cannot start again at batch {position_batch + 1} in "
             "the same order: load the data with load_fashion_mnist to resume it."
@@ -117,16 +158,16 @@ def _check_checkpoint_path(config: TrainConfig) -> None:
     checkpoint = config.checkpoint
     if checkpoint is None:
         if config.resume:
-            raise ValueError("resume=True needs checkpoint=PATH to resume from.")
+            raise UsageError("resume=True needs checkpoint=PATH to resume from.")
         if config.overwrite:
-            raise ValueError("overwrite=True needs checkpoint=PATH to overwrite.")
+            raise UsageError("overwrite=True needs checkpoint=PATH to overwrite.")
         return
     if config.resume and config.overwrite:
-        raise ValueError("resume=True continues the checkpoint, overwrite=True replaces it: "
+        raise UsageError("resume=True continues the checkpoint, overwrite=True replaces it: "
                          "pass one of them.")
     path = check_output_file(checkpoint, "checkpoint")
     if path.exists() and not (config.resume or config.overwrite):
-        raise ValueError(
+        raise UsageError(
             f"{checkpoint} already holds a checkpoint. Pass resume=True to continue that run, "
             "overwrite=True to start afresh and replace it, or another checkpoint path."
         )
@@ -145,7 +186,7 @@ def check_same_run(saved: dict[str, Any], current: dict[str, Any], checkpoint) -
     differ = [f"{key}: {saved[key]!r} in the checkpoint, {current[key]!r} now"
               for key in keys if key in saved and saved[key] != current[key]]
     if differ:
-        raise ValueError(
+        raise UsageError(
             f"{checkpoint} was made by a different run ({'; '.join(differ)}). Resume with the "
             "same settings, or pass another checkpoint path (or delete this file) to start "
             "afresh."

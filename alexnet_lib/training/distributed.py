@@ -11,6 +11,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from ..devices import resolve_device
+from ..errors import UsageError
 
 
 def torchrun_world_size() -> int:
@@ -32,7 +33,7 @@ def start_process_group(device: str | None = None) -> torch.device:
     if kind == "cuda":
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if local_rank >= torch.cuda.device_count():
-            raise ValueError(
+            raise UsageError(
                 f"torchrun started process {local_rank} on this machine, but PyTorch sees only "
                 f"{torch.cuda.device_count()} GPU(s): pass --nproc_per_node="
                 f"{torch.cuda.device_count()} or fewer."
@@ -43,7 +44,7 @@ def start_process_group(device: str | None = None) -> torch.device:
     elif kind == "cpu":
         resolved, backend = torch.device("cpu"), "gloo"
     else:
-        raise ValueError(
+        raise UsageError(
             f"Data-parallel training runs on CUDA GPUs (NCCL) or on the CPU (gloo), not on "
             f"{kind}: pass --device cuda or --device cpu, or run without torchrun."
         )

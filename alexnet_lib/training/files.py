@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+from ..errors import UsageError
 
 try:
     import fcntl
@@ -26,7 +29,7 @@ except ImportError:  # Windows
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
-class OutputError(ValueError):
+class OutputError(UsageError):
     """An output path that cannot be used: a file where a folder should be, not writable,
     too long, or in use by another run."""
 
@@ -113,19 +116,43 @@ def check_output_file(path: str | os.PathLike, what: str) -> Path:
 
 
 def check_output_folder(folder: str | os.PathLike) -> Path:
-    """Create `folder` if need be and check that a file can be written into it."""
+    """Check that files can be written into `folder`, or into the folder that will hold it
+    where it does not exist yet: nothing is created, so a refused command leaves nothing."""
+    if str(folder) == "":
+        raise OutputError("The output folder is an empty string: name a folder (\".\" for "
+                          "this one).")
     folder = Path(folder)
     try:
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{shown(folder)} is a file, not a folder: choose another output "
                               "folder.")
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        existing = folder
+        while not existing.exists():  # the nearest folder there is
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing.name} is a file")
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as err:
         raise OutputError(f"Cannot write into {shown(folder)} ({err.strerror or err}): choose "
                           "a writable output folder.") from None
     return folder
+
+
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""What `write_atomically` names its temporary files: .NAME.XXXXXXXX.tmp."""
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> None:
+    """Delete what writes of `path` left behind when killed mid-write (SIGKILL, a power cut):
+    call it only while holding the run's lock, when no write of `path` can be under way."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return
+    for entry in path.parent.iterdir():
+        match = TEMPORARY_NAME.fullmatch(entry.name)
+        if match and match["name"] == path.name and entry.is_file():
+            entry.unlink(missing_ok=True)
 
 
 _held: dict[str, list] = {}  # lock file -> [file descriptor, how many holders in this process]
@@ -146,6 +173,7 @@ def run_lock(path: str | os.PathLike) -> Iterator[None]:
         _held[key] = [None, 1]
     else:
         _held[key] = [_acquire(lock), 1]
+        remove_stale_temporaries(path)  # no other run writes it now
     try:
         yield
     finally:
@@ -160,9 +188,10 @@ def run_lock(path: str | os.PathLike) -> Iterator[None]:
 def _acquire(lock: Path) -> int:
     while True:
         try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise OutputError(f"Cannot write into {shown(lock.parent)} ({err.strerror}): "
+            raise OutputError(f"Cannot write {shown(lock.with_suffix(''))} ({err.strerror}): "
                               "choose a writable output folder.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

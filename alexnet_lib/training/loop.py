@@ -137,7 +137,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable | None, num_
     parts = {"model": net, "optimizer": optimizer, "scheduler": scheduler, "grad_scaler": scaler}
     history, pos = resume_or_start(cfg, parts, history, train_iter, device)
     good_weights = GoodWeights(net)
-    say(messages.start(history.settings, lang))
+    if pos.epoch < num_epochs:  # a complete run says so instead (resume_from)
+        say(messages.start(history.settings, lang))
     with lock(cfg.checkpoint), cudnn_autotuning(device), \
             stop_requests(second_ctrl_c_stops=not distributed()) as stop, \
             lent(optimizer, base_lrs, stop):

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from ..errors import UsageError
+
 LANGUAGES = ("en", "zh")
 
 COMMAND_LINE: ContextVar[bool] = ContextVar("command_line", default=False)
@@ -16,7 +18,7 @@ COMMAND_LINE: ContextVar[bool] = ContextVar("command_line", default=False)
 
 def check_lang(lang: str) -> None:
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}.")
+        raise UsageError(f"lang must be one of {LANGUAGES}, got {lang!r}.")
 
 
 def epoch_label(epoch: int, lang: str) -> str:
@@ -79,6 +81,14 @@ def resuming(checkpoint: os.PathLike, position, lang: str) -> str:
         return (f"从 {checkpoint} 接着训练：第 {position.epoch + 1} 个迭代周期，"
                 f"第 {position.batch} 个批量之后。")
     return f"Resuming from {checkpoint}: epoch {position.epoch + 1}, batch {position.batch}."
+
+
+def run_complete(checkpoint: os.PathLike, finished: int, lang: str) -> str:
+    if lang == "zh":
+        return (f"{checkpoint} 中的训练已经完成：{finished} 个迭代周期，不少于要求的数目；"
+                "没有需要继续训练的。")
+    return (f"{checkpoint} holds a complete run: {finished} epoch(s), as many as asked for or "
+            "more; nothing is left to train.")
 
 
 def no_checkpoint_yet(checkpoint: os.PathLike, lang: str) -> str:

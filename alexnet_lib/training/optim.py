@@ -18,6 +18,8 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler, ReduceLROnPlateau
 
+from ..errors import UsageError
+
 OPTIMIZERS = ("adam", "sgd")
 SGD_MOMENTUM = 0.9
 """The paper's momentum; its weight decay was 5e-4 (`weight_decay=5e-4`)."""
@@ -25,13 +27,13 @@ SGD_MOMENTUM = 0.9
 
 def check_optimizer_settings(optimizer: str, lr: float, weight_decay: float) -> None:
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS} (or a torch.optim.Optimizer), "
+        raise UsageError(f"optimizer must be one of {OPTIMIZERS} (or a torch.optim.Optimizer), "
                          f"got {optimizer!r}.")
     for name, value, example in (("lr", lr, "0.001"), ("weight_decay", weight_decay, "5e-4")):
         if (not isinstance(value, (int, float)) or isinstance(value, bool)
                 or not math.isfinite(value) or value < 0 or (name == "lr" and value == 0)):
             kind = "positive" if name == "lr" else "non-negative"
-            raise ValueError(f"{name} must be a {kind} number such as {example}, got {value!r}.")
+            raise UsageError(f"{name} must be a {kind} number such as {example}, got {value!r}.")
 
 
 def make_optimizer(name: str | Optimizer, parameters: Iterable[torch.nn.Parameter], lr: float,
@@ -75,7 +77,7 @@ class WarmupLinear:
 
 def check_schedule(schedule: str) -> None:
     if schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}.")
+        raise UsageError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}.")
 
 
 def make_scheduler(schedule: str, optimizer: Optimizer, total_steps: int

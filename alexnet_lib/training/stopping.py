@@ -126,3 +126,21 @@ def lent(optimizer: torch.optim.Optimizer, base_lrs: list[float], stop: StopRequ
         hook.remove()
         for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
             group["lr"] = base_lr
+
+
+@contextmanager
+def signals_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP while files that belong together are written, so that
+    a stop leaves all of them new or all of them old; yields the signals received meanwhile.
+    Outside the main thread nothing is held."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from ...errors import UsageError
+
 
 def bilingual(**messages: tuple[str, str]) -> dict[str, dict[str, str]]:
     """{"en": {key: English}, "zh": {key: Chinese}} from key=(English, Chinese) pairs."""
@@ -60,7 +62,7 @@ SHARED = bilingual(
 )  # fmt: skip
 
 
-class SetupError(ValueError):
+class SetupError(UsageError):
     """A check called with a setting it does not know (a language, an optimiser): a mistake in
     the notebook, raised rather than judged."""
 
