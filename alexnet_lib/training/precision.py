@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import UsageError
 from .distributed import all_gather
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -59,10 +60,10 @@ def choose_precision(device: torch.device, precision: str = "auto", saved: str |
     first one's choice. `saved`: the format of the checkpoint `saved_in` being resumed, which
     a resumed run keeps ("auto" takes it; another format is refused)."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        raise UsageError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     reason = "asked for"
     if saved is not None and precision not in ("auto", saved):
-        raise ValueError(
+        raise UsageError(
             f"{saved_in} was trained in {saved}, and a resumed run keeps its number format: "
             f"pass precision='{saved}' (or 'auto'), or start afresh with overwrite=True.")
     if saved is not None:
@@ -74,7 +75,7 @@ def choose_precision(device: torch.device, precision: str = "auto", saved: str |
     if precision == "bf16":
         return Precision("bf16", torch.bfloat16, reason=reason)
     if device.type != "cuda":
-        raise ValueError("fp16 training needs a CUDA GPU; use 'bf16' or 'fp32' here.")
+        raise UsageError("fp16 training needs a CUDA GPU; use 'bf16' or 'fp32' here.")
     return Precision("fp16", torch.float16, needs_grad_scaler=True, reason=reason)
 
 
