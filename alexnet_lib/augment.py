@@ -114,8 +114,8 @@ class RandomCrop(nn.Module):
 
 class RandomBrightnessContrast(nn.Module):
     """Scale each image's brightness by a factor in [1-b, 1+b] and its contrast around its
-    mean by a factor in [1-c, 1+c]; the result stays in [0, 1]. (The images are grey, so
-    this is all of AlexNet's colour augmentation that carries over.)"""
+    mean by a factor in [1-c, 1+c]; the result stays in [0, 1]. The closest counterpart on
+    grey images of AlexNet's lighting noise, which adds rather than multiplies."""
 
     def __init__(self, brightness: float = 0.3, contrast: float = 0.3) -> None:
         super().__init__()

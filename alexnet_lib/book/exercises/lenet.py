@@ -30,7 +30,7 @@ MESSAGES = bilingual(
     conv_unchanged=("That is the size unchanged, but the window and the stride shrink it.",
                     "这是原来的边长，可是窗口和步幅都会让它变小。"),
     conv_generic=("How far can the window travel, in how many whole steps of s?",
-                  "窗口能移动多远？这段距离合多少个完整的步长 s？"),
+                  "窗口能移动多远？这段距离合多少个完整的步幅 s？"),
     lenet_right=("LeNet-5 has {total:,} trainable parameters: {layers}.",
                  "LeNet-5 共有 {total:,} 个可训练参数：{layers}。"),
     lenet_not_int=("Give a whole number: parameters are counted.", "请给出整数：参数是数出来的。"),
