@@ -32,9 +32,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs", help="folder for the JSON record")
     parser.add_argument("--tag", default="", help="a suffix for the file name")
+    parser.add_argument("--precision", default="auto", help="the number format (auto chooses)")
     args = parser.parse_args()
+    fast_track = [*FAST_TRACK, *(["--precision", args.precision]
+                                 if args.precision != "auto" else [])]
     with tempfile.TemporaryDirectory() as run_dir:
-        command = [sys.executable, "-m", "alexnet_lib", "train", *FAST_TRACK, "--out", run_dir]
+        command = [sys.executable, "-m", "alexnet_lib", "train", *fast_track, "--out", run_dir]
         start = time.perf_counter()
         subprocess.run(command, check=True, env=os.environ)
         wall = time.perf_counter() - start
@@ -44,7 +47,7 @@ def main() -> None:
         "kind": "fast_track", "date": dt.date.today().isoformat(),
         "device": f"CPU ({cpu_name()})", "threads": torch.get_num_threads(),
         "torch": settings["torch"],
-        "command": "python -m alexnet_lib train " + " ".join(FAST_TRACK) + " --out OUT",
+        "command": "python -m alexnet_lib train " + " ".join(fast_track) + " --out OUT",
         "image_size": 67, "batch_size": settings["batch_size"], "epochs": settings["num_epochs"],
         "lr": settings["lr"], "lr_schedule": settings["lr_schedule"],
         "precision": settings["precision"], "wall_seconds": round(wall, 1),

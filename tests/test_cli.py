@@ -381,6 +381,18 @@ def test_a_damaged_checkpoint_is_one_line_before_any_data_is_loaded(
     assert "--overwrite" in err and "overwrite=True" not in err
 
 
+def test_resuming_in_another_number_format_is_one_line_naming_the_option(
+        tiny_root, tmp_path, monkeypatch, capsys):
+    root, _ = tiny_root
+    use_toy_model(monkeypatch)
+    assert cli.main(train_args(root, tmp_path, "--epochs", "1", "--precision", "fp32")) == 0
+    capsys.readouterr()
+    assert cli.main(train_args(root, tmp_path, "--resume", "--precision", "bf16")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "was trained in fp32" in err
+    assert "--precision fp32" in err and "--overwrite" in err and "precision=" not in err
+
+
 @pytest.mark.parametrize("bug", [ValueError("a bug"), TypeError("a bug"), KeyError("a bug")])
 def test_a_bug_still_shows_its_traceback(tiny_root, tmp_path, monkeypatch, bug):
     root, _ = tiny_root

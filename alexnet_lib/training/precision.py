@@ -12,6 +12,7 @@ import torch
 
 from ..errors import UsageError
 from .distributed import all_gather
+from .messages import COMMAND_LINE
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -63,9 +64,11 @@ def choose_precision(device: torch.device, precision: str = "auto", saved: str |
         raise UsageError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
     reason = "asked for"
     if saved is not None and precision not in ("auto", saved):
+        cli = COMMAND_LINE.get()  # the command line's users answer with options
+        keep = f"--precision {saved} (or auto)" if cli else f"precision='{saved}' (or 'auto')"
         raise UsageError(
             f"{saved_in} was trained in {saved}, and a resumed run keeps its number format: "
-            f"pass precision='{saved}' (or 'auto'), or start afresh with overwrite=True.")
+            f"pass {keep}, or start afresh with {'--overwrite' if cli else 'overwrite=True'}.")
     if saved is not None:
         precision, reason = saved, "kept from the checkpoint"
     elif precision == "auto":
