@@ -177,3 +177,23 @@ def test_lenet_shapes_parameters_and_activations():
         LeNet("tanh")
     with pytest.raises(ValueError, match=r"\[batch, 1, 28, 28\]"):
         LeNet()(torch.zeros(1, 1, 224, 224))
+
+
+def test_batch_norm_follows_every_convolution_and_replaces_lrn():
+    net = AlexNet(image_size=67, batch_norm=True)
+    layers = list(net.conv)
+    convs = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 5
+    for i in convs:  # convolution, then batch norm over its channels, then the activation
+        norm = layers[i + 1]
+        assert isinstance(norm, nn.BatchNorm2d) and norm.num_features == layers[i].out_channels
+        assert isinstance(layers[i + 2], nn.ReLU)
+    assert not any(isinstance(m, nn.LocalResponseNorm) for m in layers)
+    net.train()
+    out = net(torch.rand(4, 1, 67, 67))
+    assert out.shape == (4, 10) and net.conv[1].num_batches_tracked == 1  # statistics kept
+    plain = AlexNet(image_size=67)
+    assert sum(p.numel() for p in net.parameters()) == sum(
+        p.numel() for p in plain.parameters()) + 2 * (96 + 256 + 384 + 384 + 256)
+    with pytest.raises(ValueError, match="batch norm is what replaced local response"):
+        AlexNet(lrn=True, batch_norm=True)
