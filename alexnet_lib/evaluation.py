@@ -102,6 +102,13 @@ def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device |
     return correct, loss_sum, count
 
 
+def accuracy_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device | None = None
+                      ) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of `net` on `data_iter` (eval mode, fp32)."""
+    correct, loss_sum, count = correct_and_loss(net, data_iter, device)
+    return correct.item() / count, loss_sum.item() / count
+
+
 def evaluate_loss(net: nn.Module, data_iter: Iterable,
                   device: str | torch.device | None = None) -> float:
     """Mean cross-entropy over `data_iter`, in eval mode and fp32, like `evaluate_accuracy`."""

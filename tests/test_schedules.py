@@ -59,13 +59,11 @@ def test_plateau_divides_by_ten_when_validation_accuracy_stalls(tiny_root, monke
     train_iter, val_iter = split_validation(train_iter, 16)
     accuracies = iter([0.5, 0.6, 0.6, 0.55, 0.7])  # epochs 3 and 4 do not beat 0.6
 
-    def fake_correct_and_loss(net, data_iter, device=None):
-        if data_iter is val_iter:
-            return torch.tensor(round(next(accuracies) * 100)), torch.tensor(1.0), 100
-        return torch.tensor(0), torch.tensor(1.0), 1
+    def fake_accuracy_and_loss(net, data_iter, device=None):
+        return (next(accuracies), 1.0) if data_iter is val_iter else (0.0, 1.0)
 
     training = importlib.import_module("alexnet_lib.training.loop")  # the module, not the function
-    monkeypatch.setattr(training, "correct_and_loss", fake_correct_and_loss)
+    monkeypatch.setattr(training, "accuracy_and_loss", fake_accuracy_and_loss)
     history = train(ToyNet(), train_iter, test_iter, 5, lr=0.01, optimizer="sgd",
                     weight_decay=5e-4, lr_schedule="plateau", val_iter=val_iter,
                     device="cpu", progress=False, precision="fp32")

@@ -29,7 +29,7 @@ from ..book.columns import display_width, left, right
 from ..data import load_fashion_mnist, split_validation
 from ..devices import resolve_device, set_seed
 from ..errors import UsageError
-from ..evaluation import correct_and_loss, evaluate_accuracy
+from ..evaluation import accuracy_and_loss, evaluate_accuracy
 from ..models import AlexNet, AlexNetHead
 from ..quick import quick_mode
 from ..training.files import check_output_file
@@ -248,12 +248,6 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
         plain = _first(train_iter, train_iter.num_examples, augment=False)
         record["train_acc_eval"] = evaluate_accuracy(net, plain)
     return record
-
-
-def accuracy_and_loss(net: nn.Module, data_iter) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of `net` on `data_iter` (eval mode, fp32)."""
-    correct, loss_sum, count = correct_and_loss(net, data_iter)
-    return correct.item() / max(count, 1), loss_sum.item() / max(count, 1)
 
 
 def _first(data_iter, n: int, augment: bool = True):

@@ -27,7 +27,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
 from ..devices import resolve_device
-from ..evaluation import correct_and_loss
+from ..evaluation import accuracy_and_loss
 from ..memory import is_out_of_memory
 from ..quick import cap_epochs, quick_checkpoint
 from . import messages
@@ -229,9 +229,8 @@ def evaluate(net: nn.Module, loaders: dict[str, Iterable | None], device: torch.
     measured = {}
     for name in ("test", "val"):
         if loaders[name] is not None:
-            correct, loss_sum, count = correct_and_loss(net, loaders[name], device)
-            measured[f"{name}_acc"] = correct.item() / max(count, 1)
-            measured[f"{name}_loss"] = loss_sum.item() / max(count, 1)
+            measured[f"{name}_acc"], measured[f"{name}_loss"] = accuracy_and_loss(
+                net, loaders[name], device)
     measured["seconds"] = time.perf_counter() - start
     return measured
 
