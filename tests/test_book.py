@@ -435,3 +435,44 @@ def test_pages_link_to_their_counterpart_and_stay_in_their_language(built_book):
             assert f'<html lang="{html_lang}"' in html
             # "previous"/"next" stay within the language.
             assert not re.search(rf'<link rel="(next|prev)"[^>]*href="\.\./{other}/', html)
+
+
+# --- Length --------------------------------------------------------------------------------
+
+WORD_LIMIT = 3000
+# Chapters still over the limit, each to be shortened; the test fails when a listed one is
+# within it, so the list only shrinks.
+STILL_OVER = {"02_architecture", "03_relu_vs_sigmoid", "04_dropout", "06_training"}
+
+
+def prose_words(nb) -> int:
+    """English words in the markdown before `## Exercises`, code blocks left out."""
+    words = 0
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        if cell.source.lstrip().startswith("## Exercises"):
+            break
+        text = re.sub(r"```.*?```", " ", cell.source, flags=re.S)
+        words += sum(1 for token in text.split() if re.search(r"[A-Za-z0-9]", token))
+    return words
+
+
+def test_prose_words_counts_markdown_before_the_exercises_only():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A title\n\nTwo words, — and ```code here``` more."),
+        nbformat.v4.new_code_cell("many words in code are not counted"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\nnot counted"),
+        nbformat.v4.new_markdown_cell("not counted either"),
+    ])
+    assert prose_words(nb) == 6  # "#", "—" and the code block do not count
+
+
+@pytest.mark.parametrize("path", sorted((BOOK / "en").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_chapter_prose_is_within_the_word_limit(path):
+    words = prose_words(nbformat.read(path, as_version=4))
+    if path.stem in STILL_OVER:
+        assert words > WORD_LIMIT, f"{path.stem} is within the limit now: drop it from STILL_OVER"
+    else:
+        assert words <= WORD_LIMIT, (f"{path.name}: {words} words before the exercises, "
+                                     f"over the limit of {WORD_LIMIT}")
