@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 
 from alexnet_lib import AlexNet, confusion_matrix, layer_summary
 from alexnet_lib.augment import RandomHorizontalFlip
 from alexnet_lib.book import exercises as ex
 from alexnet_lib.book.exercises import (
     _common,
+    ablation,
     activations,
     architecture,
     augmentation,
@@ -25,13 +27,15 @@ from alexnet_lib.book.exercises import (
     lenet,
     training,
 )
+from alexnet_lib.experiments import EXPERIMENTS, RESULTS, ExperimentResult
 from alexnet_lib.experiments.records import recorded_results
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
-MODULES = [lenet, architecture, activations, dropout, augmentation, training]
+MODULES = [lenet, architecture, activations, dropout, augmentation, training, ablation]
 # Message keys that say what was found or that the answer is right, rather than give a hint.
 DETAIL_KEYS = {"dropout_stats", "dropout_case", "dropout_inplace", "dropout_fixed", "flip_case",
-               "cm_case", "layers_case"}  # fmt: skip
+               "cm_case", "layers_case", "tm_not_module", "tm_raised", "tm_shape",
+               "tm_trains"}  # fmt: skip
 
 
 # --- reference answers -------------------------------------------------------------------
@@ -135,6 +139,45 @@ def size_from_data(p, t, k):
 def seeded_flip(X):
     flip = torch.rand(len(X), 1, 1, 1, generator=torch.Generator().manual_seed(0)) < 0.5
     return torch.where(flip, X.flip(-1), X)
+
+
+def ablation_result(accuracies):
+    """An ablation result with the given {variant: [test accuracy per seed]}, the runs otherwise
+    copied from the record's first run."""
+    record = json.loads((RESULTS / "experiment_ablation.json").read_text())
+    first = record["runs"][0]
+    record["runs"] = [first | {"variant": label, "seed": seed, "test_acc": acc}
+                      for label, values in accuracies.items() for seed, acc in enumerate(values)]
+    return ExperimentResult(EXPERIMENTS["ablation"], record)
+
+
+ABLATION = ablation_result({"baseline": [0.880, 0.884, 0.878], "no dropout": [0.879, 0.880, 0.881]})
+# paired differences in points: -0.1, -0.4, +0.3; mean -0.0667, sd 0.351, standard error 0.203
+PAIRED_SD = float(np.std([-0.1, -0.4, 0.3], ddof=1))
+UNPAIRED = float(np.sqrt(np.var([88.0, 88.4, 87.8], ddof=1) / 3
+                         + np.var([87.9, 88.0, 88.1], ddof=1) / 3))
+
+
+def adapted_alexnet(channels=1, classes=10, train="head"):
+    """torchvision's AlexNet (no weights), adapted for Fashion-MNIST as exercise 5 asks."""
+    net = torchvision.models.alexnet(weights=None)
+    if channels == 1:
+        first = net.features[0]
+        net.features[0] = torch.nn.Conv2d(1, 64, 11, stride=4, padding=2)
+        net.features[0].weight.data = first.weight.data.sum(dim=1, keepdim=True)
+    net.classifier[6] = torch.nn.Linear(4096, classes)
+    if train != "all":
+        net.requires_grad_(False)
+    if train in ("head", "head+conv1"):
+        net.classifier[6].requires_grad_(True)
+    if train == "head+conv1":
+        net.features[0].requires_grad_(True)
+    return net
+
+
+class RepeatGrey(torch.nn.Module):
+    def forward(self, x):
+        return x.expand(-1, 3, -1, -1)
 
 
 # check: (keyword arguments, right answers, [(wrong answer, hint key[, other keyword
@@ -338,6 +381,34 @@ CATALOGUE = {
         ("eight", "not_number"),
         (1.0, "hours_generic"),
     ], ["44.0", "46.8", "/ 3600", "/ 3,600", "300,000"]),
+    "check_paired_error": ({"result": ABLATION}, [
+        PAIRED_SD / 3**0.5, round(PAIRED_SD / 3**0.5, 2), np.float64(PAIRED_SD / 3**0.5),
+    ], [
+        (PAIRED_SD / 3**0.5 / 100, "se_fraction"),
+        (PAIRED_SD, "se_sd"),
+        (PAIRED_SD / 3, "se_over_n"),
+        (UNPAIRED, "se_unpaired"),
+        (-0.1 / 1.5, "se_mean"),
+        (1.0, "se_generic"),
+        ("0.2", "not_number"),
+    ], ["0.20 ", "0.203", "0.35"]),
+    "check_seeds_needed": ({}, [8, 8.0, np.int64(8)], [
+        (4, "seeds_one_mean"),
+        (2, "seeds_one_se"),
+        (7.5, "seeds_not_int"),
+        (16, "seeds_generic"),
+        (None, "not_number"),
+    ], [" 8 ", "8 seeds", "8 个"]),
+    "check_transfer_model": ({}, [
+        adapted_alexnet(), torch.nn.Sequential(RepeatGrey(), adapted_alexnet(channels=3)),
+    ], [
+        (adapted_alexnet(channels=3), "tm_channels"),
+        (adapted_alexnet(classes=1000), "tm_classes"),
+        (adapted_alexnet(train="all"), "tm_all_trainable"),
+        (adapted_alexnet(train="none"), "tm_nothing_trains"),
+        (adapted_alexnet(train="head+conv1"), "tm_more"),
+        (torchvision.models.alexnet, "tm_generic"),
+    ], ["Linear(4096, 10)", "requires_grad_(False)\n", "sum(dim=1"]),
 }  # fmt: skip
 
 CHECKS = {name: getattr(ex, name) for name in ex.__all__}

@@ -138,7 +138,8 @@ def disguised(name, disguise):
 HOSTILE_CASES = [(name, place, value) for name in CHECKS for place in positions(name)
                  for value in HOSTILE]  # fmt: skip
 DISGUISED_CASES = [(name, disguise) for name in CHECKS for disguise in DISGUISES]
-FUNCTION_CHECKS = [name for name in CHECKS if callable(reference(name))]
+FUNCTION_CHECKS = [name for name in CHECKS if callable(reference(name))
+                   and not isinstance(reference(name), torch.nn.Module)]  # a network: no calls
 NUMBER_CHECKS = [name for name in CHECKS if isinstance(reference(name), Real)]
 
 

@@ -7,7 +7,14 @@ import pytest
 
 from alexnet_lib import cli
 from alexnet_lib.book.columns import display_width
-from alexnet_lib.experiments import Experiment, Recipe, compare_columns, mean_sd, run_experiment
+from alexnet_lib.experiments import (
+    Experiment,
+    Recipe,
+    compare_columns,
+    mean_sd,
+    recorded_experiment,
+    run_experiment,
+)
 from alexnet_lib.experiments import runner as experiments
 from alexnet_lib.experiments.race import FourLayerCNN, Race, race_run, time_to_target
 
@@ -101,6 +108,24 @@ def test_chapters_read_the_shipped_record_instead_of_training(tiny_root, tmp_pat
     result = run_experiment("tiny", root=root, device="cpu")
     assert calls == [] and result.complete(["p=0", "p=0.5"], [0, 1])
     assert "rerun=True" in capsys.readouterr().out
+
+
+def test_recorded_experiment_reads_the_shipped_record_or_says_none(tiny_root, tmp_path,
+                                                                   monkeypatch, tiny_experiment):
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    assert recorded_experiment("tiny") is None  # not run yet
+    root, _ = tiny_root
+    trained = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    result = recorded_experiment("tiny")
+    assert result.complete(["p=0", "p=0.5"], [0, 1]) and result.file == trained.file
+    losses = [run["test_loss"] for run in result.record["runs"] if run["variant"] == "p=0"]
+    assert result.final("p=0", "test_loss") == losses and all(x > 0 for x in losses)
+    assert "test loss" in result.table(metrics=["test_acc", "test_loss"])
+    monkeypatch.setitem(experiments.EXPERIMENTS, "tiny",
+                        replace(tiny_experiment, variants={"p=0": replace(TINY, epochs=3)}))
+    assert recorded_experiment("tiny") is None  # a record of another definition
+    with pytest.raises(ValueError, match="Unknown experiment"):
+        recorded_experiment("nonexistent")
 
 
 def test_quick_mode_trains_on_tiny_data_and_writes_nothing(tiny_root, tmp_path, monkeypatch,

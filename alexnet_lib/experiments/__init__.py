@@ -10,9 +10,11 @@ from .runner import (
     Recipe,
     compare_columns,
     mean_sd,
+    recorded_experiment,
     run_experiment,
     train_recipe,
 )
 
 __all__ = ["AUGMENTATIONS", "EXPERIMENTS", "RESULTS", "Experiment", "ExperimentResult", "Recipe",
-           "compare_columns", "mean_sd", "run_experiment", "train_recipe"]
+           "compare_columns", "mean_sd", "recorded_experiment", "run_experiment",
+           "train_recipe"]

@@ -268,6 +268,12 @@ def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | Non
     return ExperimentResult(experiment, record, str(path))
 
 
+def recorded_experiment(name: str) -> ExperimentResult | None:
+    """The record of experiment `name` in alexnet_lib/results/, or None where it has not been
+    run yet (or was run with another definition)."""
+    return _load_matching(RESULTS / f"experiment_{_get(name).name}.json", _get(name))
+
+
 def run_experiment(
     name: str,
     *,
@@ -378,7 +384,7 @@ class ExperimentResult:
         return sorted(seed for lab, seed in self.histories if lab == label)
 
     def final(self, label: str, metric: str = "test_acc") -> list[float]:
-        """One value per seed: "test_acc" (the full test set, after training),
+        """One value per seed: "test_acc" and "test_loss" (the full test set, after training),
         "train_acc_eval" (the training images, in eval mode), "gap" (the two's difference),
         "minutes", or a metric of the last epoch ("val_acc", "train_acc", "train_loss")."""
         values = []
@@ -387,7 +393,7 @@ class ExperimentResult:
                 continue
             if metric == "gap":
                 values.append(run["train_acc_eval"] - run["test_acc"])
-            elif metric in ("test_acc", "train_acc_eval"):
+            elif metric in ("test_acc", "test_loss", "train_acc_eval"):
                 values.append(run[metric])
             elif metric == "minutes":
                 values.append(run["wall_seconds"] / 60)
@@ -427,9 +433,11 @@ class ExperimentResult:
                        else ["test_acc"])
         headers = {
             "en": {"train_acc_eval": "train acc", "test_acc": "test acc", "gap": "gap",
+                   "test_loss": "test loss",
                    "val_acc": "val acc", "train_acc": "train acc (running)",
                    "minutes": "minutes", "variant": "variant"},
             "zh": {"train_acc_eval": "训练准确率", "test_acc": "测试准确率", "gap": "差距",
+                   "test_loss": "测试损失",
                    "val_acc": "验证准确率", "train_acc": "训练准确率（训练中）",
                    "minutes": "分钟", "variant": "变体"},
         }[lang]

@@ -4,6 +4,7 @@ giving the answer away, in lang="en" or "zh", and returns True or False: whateve
 gives it (a huge number, text, a tensor on a GPU, a function that raises), it answers with a
 verdict rather than an error."""
 
+from .ablation import check_paired_error, check_seeds_needed, check_transfer_model
 from .activations import check_dead_fraction, check_sigmoid_grad
 from .architecture import check_alexnet_params, check_conv_flops, check_memory_mb
 from .augmentation import check_batched_flip
@@ -14,4 +15,5 @@ from .training import check_confusion_matrix, check_run_hours
 __all__ = ["check_alexnet_fc_share", "check_alexnet_params", "check_batched_flip",
            "check_conv_flops", "check_confusion_matrix", "check_conv_output_size",
            "check_dead_fraction", "check_dropout", "check_dropout_variance",
-           "check_lenet5_param_count", "check_memory_mb", "check_run_hours", "check_sigmoid_grad"]
+           "check_lenet5_param_count", "check_memory_mb", "check_paired_error", "check_run_hours",
+           "check_seeds_needed", "check_sigmoid_grad", "check_transfer_model"]
