@@ -14,6 +14,7 @@ QUICK_TRAIN_EXAMPLES = 256
 QUICK_TEST_EXAMPLES = 256
 QUICK_VALIDATION_EXAMPLES = 64
 QUICK_EPOCHS = 2
+QUICK_SEEDS = 2
 
 
 def quick_mode() -> bool:
@@ -38,6 +39,15 @@ def cap_epochs(num_epochs: int) -> int:
         "unset ALEXNET_QUICK for the full run."
     )
     return QUICK_EPOCHS
+
+
+def cap_seeds(seeds: tuple[int, ...]) -> tuple[int, ...]:
+    """In quick mode, the first QUICK_SEEDS of an experiment's seeds, saying so."""
+    if not quick_mode() or len(seeds) <= QUICK_SEEDS:
+        return seeds
+    print(f"[quick mode] ALEXNET_QUICK=1: training seeds {list(seeds[:QUICK_SEEDS])} of "
+          f"{list(seeds)}.")
+    return seeds[:QUICK_SEEDS]
 
 
 def quick_checkpoint(path: str | os.PathLike | None) -> str | os.PathLike | None:

@@ -139,6 +139,19 @@ def test_quick_mode_trains_on_tiny_data_and_writes_nothing(tiny_root, tmp_path, 
     assert not list(tmp_path.rglob("*.json"))
 
 
+def test_quick_mode_trains_two_seeds_and_says_so(tiny_root, tmp_path, monkeypatch,
+                                                  tiny_experiment, capsys):
+    monkeypatch.setitem(experiments.EXPERIMENTS, "tiny",
+                        replace(tiny_experiment, seeds=(0, 1, 2)))
+    monkeypatch.setenv("ALEXNET_QUICK", "1")
+    monkeypatch.chdir(tmp_path)
+    calls = count_trainings(monkeypatch)
+    root, _ = tiny_root
+    result = run_experiment("tiny", root=root, device="cpu", variants=["p=0"])
+    assert sorted(seed for _, seed in calls) == [0, 1] and result.seeds("p=0") == [0, 1]
+    assert "training seeds [0, 1] of [0, 1, 2]" in capsys.readouterr().out
+
+
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="Unknown experiment"):
         run_experiment("nonsense")

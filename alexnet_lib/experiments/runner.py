@@ -31,7 +31,7 @@ from ..devices import resolve_device, set_seed
 from ..errors import UsageError
 from ..evaluation import accuracy_and_loss, evaluate_accuracy
 from ..models import AlexNet, AlexNetHead
-from ..quick import quick_mode
+from ..quick import cap_seeds, quick_mode
 from ..training.files import check_output_file
 from ..training.history import History
 from ..training.loop import train
@@ -306,6 +306,7 @@ def run_experiment(
             return result
     if quick_mode():
         print(quick_message(name, lang))
+        seeds = cap_seeds(seeds)
     if out is not None and str(out) == "":
         raise UsageError("out is an empty string: name a folder (\".\" for this one).")
     path = Path(out or "runs/experiments") / f"experiment_{name}.json"
