@@ -99,6 +99,22 @@ def test_a_changed_definition_starts_a_new_record(tiny_root, tmp_path, monkeypat
     assert calls == [(0.5, 0)]  # the old run no longer counts
 
 
+def test_a_variant_added_later_keeps_the_runs_recorded_before(tiny_root, tmp_path, monkeypatch,
+                                                                tiny_experiment):
+    root, _ = tiny_root
+    run_experiment("tiny", out=tmp_path, root=root, device="cpu", variants=["p=0"])
+    grown = replace(tiny_experiment, variants={**tiny_experiment.variants,
+                                               "p=0.75": replace(TINY, dropout=0.75)})
+    monkeypatch.setitem(experiments.EXPERIMENTS, "tiny", grown)
+    calls = count_trainings(monkeypatch)
+    result = run_experiment("tiny", out=tmp_path, root=root, device="cpu")
+    assert calls == [(0.5, 0), (0.5, 1), (0.75, 0), (0.75, 1)]  # p=0 was kept
+    assert result.complete(["p=0", "p=0.5", "p=0.75"], [0, 1])
+    saved = json.loads((tmp_path / "experiment_tiny.json").read_text())
+    assert saved["definition"] == grown.definition() and len(saved["runs"]) == 6
+    assert not tiny_experiment.matches(saved["definition"])  # more variants than it knows
+
+
 def test_chapters_read_the_shipped_record_instead_of_training(tiny_root, tmp_path, monkeypatch,
                                                               tiny_experiment, capsys):
     root, _ = tiny_root

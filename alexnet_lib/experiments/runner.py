@@ -102,14 +102,15 @@ class Experiment:
                 "seeds": list(self.seeds)}
 
     def matches(self, definition: dict[str, Any] | None) -> bool:
-        """Whether a record's definition is this one; a setting the record lacks counts as
-        its default, so adding a setting to `Recipe` keeps the records made before."""
+        """Whether a record's definition is this one, or this one with fewer variants: a
+        setting the record lacks counts as its default, and a variant it lacks is one added
+        since, so adding either keeps the runs recorded before."""
         if not isinstance(definition, dict) or not isinstance(definition.get("variants"), dict):
             return False
         defaults = {f.name: f.default for f in fields(Recipe) if f.default is not MISSING}
-        recorded = {label: {**defaults, **variant}
-                    for label, variant in definition["variants"].items()}
-        return (recorded == self.definition()["variants"]
+        current = self.definition()["variants"]
+        return (all(current.get(label) == {**defaults, **variant}
+                    for label, variant in definition["variants"].items())
                 and definition.get("seeds") == list(self.seeds))
 
     def changes(self, label: str, baseline: str | None = None) -> dict[str, Any]:
@@ -313,7 +314,9 @@ def run_experiment(
     if not quick_mode():  # before any training: a record that could not be written
         check_output_file(path, "record")
     record = load_record(path) if not quick_mode() else None
-    if record is None or not experiment.matches(record.get("definition")):
+    if record is not None and experiment.matches(record.get("definition")):
+        record = {**record, "definition": experiment.definition()}  # variants added since
+    else:
         record = {"kind": "experiment", "experiment": name, "claim": experiment.claim,
                   "definition": experiment.definition(), **machine(resolve_device(device)),
                   "started": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
