@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_exercises_architecture import NETWORK_ANSWER, NETWORK_MISTAKES, NETWORKS_RIGHT
 
 from alexnet_lib import AlexNet, confusion_matrix, layer_summary
 from alexnet_lib.augment import RandomHorizontalFlip
@@ -31,7 +32,9 @@ BOOK = Path(__file__).resolve().parent.parent / "book"
 MODULES = [lenet, architecture, activations, dropout, augmentation, training]
 # Message keys that say what was found or that the answer is right, rather than give a hint.
 DETAIL_KEYS = {"dropout_stats", "dropout_case", "dropout_inplace", "dropout_fixed", "flip_case",
-               "cm_case", "layers_case"}  # fmt: skip
+               "cm_case", "layers_case", "net_got", "net_got_class", "net_kind", "net_at",
+               "net_count_conv", "net_count_linear", "net_missing", "net_extra", "net_moved",
+               "net_raised", "net_returned", "net_shape"}  # fmt: skip
 
 
 # --- reference answers -------------------------------------------------------------------
@@ -140,6 +143,9 @@ def seeded_flip(X):
 # check: (keyword arguments, right answers, [(wrong answer, hint key[, other keyword
 # arguments])], strings that would give the answer away)
 CATALOGUE = {
+    "check_alexnet_layers": ({}, [make() for make in NETWORKS_RIGHT.values()],
+                             [(make(), key) for make, key, _ in NETWORK_MISTAKES.values()],
+                             NETWORK_ANSWER),
     "check_conv_output_size": ({}, [
         conv_size, lambda n, k, s, p: math.floor((n + 2 * p - k) / s) + 1,
         lambda n, k, s, p: float(conv_size(n, k, s, p)),  # 28.0 is 28
@@ -437,7 +443,7 @@ def test_every_check_is_called_by_a_notebook_in_both_languages():
                          ids=[f"{nb}:{i}" for nb, i, _ in PLACEHOLDERS])  # fmt: skip
 def test_the_placeholder_answer_gets_a_hint_not_the_answer(capsys, notebook, index, code):
     lang = notebook.split("/")[0]
-    namespace = {"LANG": lang, "torch": torch, "cpu": CPU, **CHECKS}
+    namespace = {"LANG": lang, "torch": torch, "nn": torch.nn, "cpu": CPU, **CHECKS}
     exec(compile(code, f"{notebook}:{index}", "exec"), namespace)  # noqa: S102
     out = capsys.readouterr().out
     assert out.startswith("Not yet." if lang == "en" else "还不对。"), out
