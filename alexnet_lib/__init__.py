@@ -2,6 +2,7 @@
 
 from . import augment
 from .book.plots import (
+    plot_architecture,
     plot_confusion_matrix,
     plot_experiment_curves,
     plot_history,
@@ -72,6 +73,7 @@ __all__ = [
     "layer_summary",
     "load_checkpoint",
     "load_fashion_mnist",
+    "plot_architecture",
     "plot_confusion_matrix",
     "plot_experiment_curves",
     "plot_history",

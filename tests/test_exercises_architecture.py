@@ -1,13 +1,23 @@
 """Chapter 2's self-checks: they accept right answers and reject typical mistakes with a hint."""
 
 import functools
+import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from alexnet_lib import AlexNet, layer_summary
-from alexnet_lib.book.exercises import check_alexnet_params, check_conv_flops, check_memory_mb
+from alexnet_lib.book.exercises import (
+    architecture,
+    check_alexnet_layers,
+    check_alexnet_params,
+    check_conv_flops,
+    check_memory_mb,
+)
 
 
 def assert_rejected(capsys, result, *hints, lang="en"):
@@ -267,3 +277,237 @@ def test_memory_check_refuses_unknown_optimizers_and_languages():
         check_memory_mb(748, optimizer="rmsprop")
     with pytest.raises(ValueError, match="lang"):
         check_memory_mb(748, lang="fr")
+
+
+# --- check_alexnet_layers -----------------------------------------------------------------
+
+
+def alexnet_sequential(*, kernel=11, stride=4, padding=0, widths=(96, 256, 384, 384, 256),
+                       pool=(3, 2), flat=256 * 5 * 5, hidden=4096, p=0.5, classes=10,
+                       channels=1, act=nn.ReLU, pool_kind=nn.MaxPool2d, device="meta"):
+    """The book's AlexNet written out as one nn.Sequential, as the exercise asks, with any of
+    its settings changed; on the "meta" device unless told, so that it costs no memory."""
+    c1, c2, c3, c4, c5 = widths
+    with torch.device(device):
+        return nn.Sequential(
+            nn.Conv2d(channels, c1, kernel_size=kernel, stride=stride, padding=padding), act(),
+            pool_kind(*pool),
+            nn.Conv2d(c1, c2, kernel_size=5, padding=2), act(), pool_kind(*pool),
+            nn.Conv2d(c2, c3, kernel_size=3, padding=1), act(),
+            nn.Conv2d(c3, c4, kernel_size=3, padding=1), act(),
+            nn.Conv2d(c4, c5, kernel_size=3, padding=1), act(), pool_kind(*pool),
+            nn.Flatten(),
+            nn.Linear(flat, hidden), act(), nn.Dropout(p),
+            nn.Linear(hidden, hidden), act(), nn.Dropout(p),
+            nn.Linear(hidden, classes),
+        )
+
+
+def edited(edit, **settings):
+    """alexnet_sequential(**settings) as a list of layers changed by `edit`, in a Sequential."""
+    layers = list(alexnet_sequential(**settings))
+    edit(layers)
+    return nn.Sequential(*layers)
+
+
+def meta_alexnet(**kwargs):
+    with torch.device("meta"):
+        return AlexNet(**kwargs)
+
+
+class ShapeChangingReLU(nn.ReLU):
+    """A ReLU whose output loses a column: the kinds and settings look right, the shape isn't."""
+
+    def forward(self, x):
+        return super().forward(x)[..., :-1]
+
+
+class RaisingReLU(nn.ReLU):
+    def forward(self, x):
+        raise RuntimeError("a broken layer")
+
+
+def swap(i, j):
+    def edit(layers):
+        layers[i], layers[j] = layers[j], layers[i]
+
+    return edit
+
+
+def replace_layer(i, make):
+    def edit(layers):
+        with torch.device("meta"):
+            layers[i] = make()
+
+    return edit
+
+
+def insert_layers(i, *makes):
+    def edit(layers):
+        with torch.device("meta"):
+            layers[i:i] = [make() for make in makes]
+
+    return edit
+
+
+def delete_layers(i, j=None):
+    def edit(layers):
+        del layers[i:(j or i + 1)]
+
+    return edit
+
+
+# Right answers: the book's network however it is written down.
+NETWORKS_RIGHT = {
+    "the Sequential": lambda: alexnet_sequential(),
+    "the library's AlexNet": lambda: meta_alexnet(),
+    "in-place ReLUs": lambda: alexnet_sequential(act=lambda: nn.ReLU(inplace=True)),
+    "padding='same'": lambda: edited(replace_layer(3, lambda: nn.Conv2d(96, 256, 5,
+                                                                        padding="same"))),
+    "nested Sequentials": lambda: nn.Sequential(nn.Sequential(*alexnet_sequential()[:13]),
+                                                nn.Flatten(),
+                                                nn.Sequential(*alexnet_sequential()[14:])),
+    "in double precision": lambda: alexnet_sequential().double(),
+    "in eval mode": lambda: alexnet_sequential().eval(),
+}
+
+# Mistakes: (the learner's network, the hint key, the layer the verdict names or None).
+NETWORK_MISTAKES = {
+    "empty Sequential": (lambda: nn.Sequential(), "net_start", None),
+    "None": (lambda: None, "net_not_module", None),
+    "a tensor": (lambda: torch.zeros(1, 10), "net_not_module", None),
+    "a list of layers": (lambda: list(alexnet_sequential()), "net_list", None),
+    "the class": (lambda: nn.Sequential, "net_class", None),
+    "local response norm": (lambda: edited(insert_layers(2, lambda: nn.LocalResponseNorm(5))),
+                            "net_unknown", "net[2]"),
+    "batch norm (library)": (lambda: meta_alexnet(batch_norm=True), "net_unknown",
+                             "net.conv[1]"),
+    "six convolutions": (lambda: edited(insert_layers(8, lambda: nn.Conv2d(384, 384, 3, padding=1),
+                                                      nn.ReLU)), "layers_too_many", None),
+    "four convolutions": (lambda: edited(delete_layers(8, 10)), "layers_too_few", None),
+    "two fully connected layers": (lambda: edited(delete_layers(17, 20)), "layers_too_few", None),
+    "no ReLU after conv 3": (lambda: edited(delete_layers(7)), "missing_relu", "net[6]"),
+    "no ReLU after fc 1": (lambda: edited(delete_layers(15)), "missing_relu", "net[14]"),
+    "no pooling after conv 2": (lambda: edited(delete_layers(5)), "missing_pool", "net[4]"),
+    "no dropout": (lambda: edited(delete_layers(16)), "missing_dropout", "net[15]"),
+    "no flatten": (lambda: edited(delete_layers(13)), "missing_flatten", "net[12]"),
+    "dropout among the convolutions": (lambda: edited(insert_layers(3, nn.Dropout)),
+                                       "extra_layer", "net[3]"),
+    "softmax at the end": (lambda: edited(insert_layers(21, lambda: nn.Softmax(dim=1))),
+                           "extra_after_last", "net[21]"),
+    "ReLU at the end": (lambda: edited(insert_layers(21, nn.ReLU)), "extra_after_last",
+                        "net[21]"),
+    "pooling before the ReLU": (lambda: edited(swap(1, 2)), "net_order", "net[1]"),
+    "dropout before the ReLU": (lambda: edited(swap(15, 16)), "net_order", "net[15]"),
+    "sigmoid": (lambda: alexnet_sequential(act=nn.Sigmoid), "wrong_activation", "net[1]"),
+    "average pooling": (lambda: alexnet_sequential(pool_kind=nn.AvgPool2d), "wrong_pooling",
+                        "net[2]"),
+    "Dropout2d": (lambda: edited(replace_layer(16, nn.Dropout2d)), "layer_kind", "net[16]"),
+    "3 input channels": (lambda: alexnet_sequential(channels=3), "input_channels", "net[0]"),
+    "conv 2 reads other channels": (lambda: edited(replace_layer(3, lambda: nn.Conv2d(
+        64, 256, 5, padding=2))), "in_channels_chain", "net[3]"),
+    "torchvision's widths": (lambda: alexnet_sequential(widths=(64, 192, 384, 256, 256)),
+                             "conv_width", "net[0]"),
+    "a 5 x 5 first window": (lambda: alexnet_sequential(kernel=5), "conv_kernel", "net[0]"),
+    "stride 1": (lambda: alexnet_sequential(stride=1), "conv_stride", "net[0]"),
+    "stride 2": (lambda: alexnet_sequential(stride=2), "conv_stride", "net[0]"),
+    "torchvision's padding": (lambda: alexnet_sequential(padding=2), "conv_padding", "net[0]"),
+    "conv 2 unpadded": (lambda: edited(replace_layer(3, lambda: nn.Conv2d(96, 256, 5))),
+                        "conv_padding", "net[3]"),
+    "grouped conv 2": (lambda: edited(replace_layer(3, lambda: nn.Conv2d(
+        96, 256, 5, padding=2, groups=2))), "layer_other", "net[3]"),
+    "a Linear without bias": (lambda: edited(replace_layer(17, lambda: nn.Linear(
+        4096, 4096, bias=False))), "layer_other", "net[17]"),
+    "ceil_mode": (lambda: alexnet_sequential(pool=(3, 2, 0, 1, False, True)), "layer_other",
+                  "net[2]"),
+    "2 x 2 pooling": (lambda: alexnet_sequential(pool=(2, 2), flat=256 * 6 * 6), "pool_window",
+                      "net[2]"),
+    "pooling stride 3": (lambda: alexnet_sequential(pool=(3, 3)), "pool_stride", "net[2]"),
+    "the paper's 6 x 6": (lambda: alexnet_sequential(flat=256 * 6 * 6), "flatten_size",
+                          "net[14]"),
+    "fc 2 reads other features": (lambda: edited(replace_layer(17, lambda: nn.Linear(
+        2048, 4096))), "in_features_chain", "net[17]"),
+    "narrower hidden layers": (lambda: alexnet_sequential(hidden=2048), "fc_width", "net[14]"),
+    "ImageNet's 1000 classes": (lambda: alexnet_sequential(classes=1000), "num_classes",
+                                "net[20]"),
+    "dropout 0.2": (lambda: alexnet_sequential(p=0.2), "dropout_p", "net[16]"),
+    "a ReLU that changes the shape": (lambda: edited(replace_layer(4, ShapeChangingReLU)),
+                                      "net_forward", "net[4]"),
+    "a ReLU that raises": (lambda: edited(replace_layer(4, RaisingReLU)), "net_forward",
+                           "net[4]"),
+}  # fmt: skip
+
+# What a hint must never print: the book's settings, which are the answer.
+NETWORK_ANSWER = ["kernel_size=11", "11 x 11", "11x11", "stride=4", "stride 4", "padding=2",
+                  "padding=1", "5 x 5", "3 x 3", "6400", "6,400", "4096", "4,096", "p=0.5",
+                  "Conv2d(1, 96", "out_features=10"]  # fmt: skip
+
+
+def hint_parts(key, lang):
+    text = architecture.MESSAGES[lang][key]
+    return [part for part in re.split(r"\{[^}]*\}", text) if part.strip()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", NETWORKS_RIGHT)
+def test_network_check_accepts_the_book_network(capsys, name, lang):
+    assert check_alexnet_layers(NETWORKS_RIGHT[name](), lang=lang) is True
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!" if lang == "en" else "正确！"), out
+    assert "21" in out and "1 x 10" in out, out
+
+
+@pytest.mark.parametrize("make", [AlexNet, lambda: alexnet_sequential(device="cpu")],
+                         ids=["AlexNet()", "the Sequential on the CPU"])
+def test_network_check_runs_a_real_network(capsys, make):
+    assert check_alexnet_layers(make()) is True, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", NETWORK_MISTAKES)
+def test_network_check_names_each_mistake(capsys, name, lang):
+    make, key, layer = NETWORK_MISTAKES[name]
+    assert check_alexnet_layers(make(), lang=lang) is False
+    out = capsys.readouterr().out
+    detail, hint = out.split("\nHint: " if lang == "en" else "\n提示：", 1)
+    assert detail.startswith("Not yet." if lang == "en" else "还不对。"), out
+    for part in hint_parts(key, lang):
+        assert part in hint, (key, part, out)
+    if layer:
+        assert layer in detail, (layer, out)
+    for answer in NETWORK_ANSWER:
+        assert answer not in out, (answer, out)
+
+
+def test_the_network_mistakes_reach_every_network_hint():
+    reached = {key for _, key, _ in NETWORK_MISTAKES.values()}
+    start = list(architecture.MESSAGES["en"]).index("net_start")
+    assert reached == set(list(architecture.MESSAGES["en"])[start:])
+
+
+def test_network_check_leaves_the_network_as_it_was():
+    net = alexnet_sequential(device="cpu").train()
+    weights = [p.detach().clone() for p in net.parameters()]
+    check_alexnet_layers(net)
+    assert net.training
+    assert all(torch.equal(a, p) for a, p in zip(weights, net.parameters(), strict=True))
+
+
+def solution_code(lang):
+    """The code of the solution of the exercise that calls check_alexnet_layers."""
+    path = Path(__file__).resolve().parent.parent / "book" / lang / "02_architecture.ipynb"
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells]
+    i = next(i for i, cell in enumerate(cells)
+             if cell.cell_type == "code" and "check_alexnet_layers(" in cell.source
+             and "import" not in cell.source)  # fmt: skip
+    solution = cells[i + 1].source
+    return re.search(r"```python\n(.*?)```", solution, re.S).group(1)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_solution_passes(capsys, lang):
+    namespace = {"nn": nn, "torch": torch, "LANG": lang,
+                 "check_alexnet_layers": check_alexnet_layers}
+    exec(solution_code(lang), namespace)  # noqa: S102
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!" if lang == "en" else "正确！"), out

@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from test_exercises_architecture import NETWORK_ANSWER, NETWORK_MISTAKES, NETWORKS_RIGHT
 
 from alexnet_lib import AlexNet, confusion_matrix, layer_summary
 from alexnet_lib.augment import RandomHorizontalFlip
@@ -34,8 +35,10 @@ BOOK = Path(__file__).resolve().parent.parent / "book"
 MODULES = [lenet, architecture, activations, dropout, augmentation, training, ablation]
 # Message keys that say what was found or that the answer is right, rather than give a hint.
 DETAIL_KEYS = {"dropout_stats", "dropout_case", "dropout_inplace", "dropout_fixed", "flip_case",
-               "cm_case", "layers_case", "tm_not_module", "tm_raised", "tm_shape",
-               "tm_trains"}  # fmt: skip
+               "cm_case", "layers_case", "net_got", "net_got_class", "net_kind", "net_at",
+               "net_count_conv", "net_count_linear", "net_missing", "net_extra", "net_moved",
+               "net_raised", "net_returned", "net_shape", "tm_not_module", "tm_raised",
+               "tm_shape", "tm_trains"}  # fmt: skip
 
 
 # --- reference answers -------------------------------------------------------------------
@@ -183,6 +186,9 @@ class RepeatGrey(torch.nn.Module):
 # check: (keyword arguments, right answers, [(wrong answer, hint key[, other keyword
 # arguments])], strings that would give the answer away)
 CATALOGUE = {
+    "check_alexnet_layers": ({}, [make() for make in NETWORKS_RIGHT.values()],
+                             [(make(), key) for make, key, _ in NETWORK_MISTAKES.values()],
+                             NETWORK_ANSWER),
     "check_conv_output_size": ({}, [
         conv_size, lambda n, k, s, p: math.floor((n + 2 * p - k) / s) + 1,
         lambda n, k, s, p: float(conv_size(n, k, s, p)),  # 28.0 is 28
@@ -498,17 +504,23 @@ def placeholder_cells():
 PLACEHOLDERS = placeholder_cells()
 
 
+# Chapter 7's checks: its notebooks join the book when the ablation's record is complete, and
+# then this set goes (the test fails while a listed check is called by a notebook).
+NOT_IN_THE_BOOK_YET = {"check_paired_error", "check_seeds_needed", "check_transfer_model"}
+
+
 def test_every_check_is_called_by_a_notebook_in_both_languages():
     called = {(cell[0].split("/")[0], name) for cell in PLACEHOLDERS
               for name in re.findall(r"^(check_\w+)\(", cell[2], re.MULTILINE)}  # fmt: skip
-    assert called == {(lang, name) for lang in ("en", "zh") for name in CHECKS}
+    assert called == {(lang, name) for lang in ("en", "zh") for name in CHECKS
+                      if name not in NOT_IN_THE_BOOK_YET}
 
 
 @pytest.mark.parametrize(("notebook", "index", "code"), PLACEHOLDERS,
                          ids=[f"{nb}:{i}" for nb, i, _ in PLACEHOLDERS])  # fmt: skip
 def test_the_placeholder_answer_gets_a_hint_not_the_answer(capsys, notebook, index, code):
     lang = notebook.split("/")[0]
-    namespace = {"LANG": lang, "torch": torch, "cpu": CPU, **CHECKS}
+    namespace = {"LANG": lang, "torch": torch, "nn": torch.nn, "cpu": CPU, **CHECKS}
     exec(compile(code, f"{notebook}:{index}", "exec"), namespace)  # noqa: S102
     out = capsys.readouterr().out
     assert out.startswith("Not yet." if lang == "en" else "还不对。"), out

@@ -3,6 +3,7 @@ an answer, it prints a verdict in English and in Chinese, without raising and wi
 the answer away. The checks are those in `alexnet_lib.book.exercises.__all__`, with their answers
 from the catalogue, so a new check is covered as soon as it is catalogued."""
 
+import copy
 import math
 import random
 import re
@@ -107,6 +108,33 @@ def raises(*args):
     raise RuntimeError("the learner's bug")
 
 
+class Returning(torch.nn.ReLU):
+    """A layer that looks like a ReLU and returns a given value: a learner's layer may return
+    anything."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def forward(self, x):
+        return self.value
+
+
+def is_network(name):
+    """Whether the check takes a network (an nn.Module), rather than numbers or a function."""
+    return isinstance(reference(name), torch.nn.Module)
+
+
+NETWORK_DISGUISES = {  # the right network in a form that may trip a check up
+    "on the CPU": lambda net: copy.deepcopy(net).to_empty(device="cpu"),
+    "needing no grad": lambda net: copy.deepcopy(net).requires_grad_(False),
+    "in half precision": lambda net: copy.deepcopy(net).half(),
+    "in eval mode": lambda net: copy.deepcopy(net).eval(),
+    "nested in another Sequential": lambda net: torch.nn.Sequential(copy.deepcopy(net)),
+    "as a list of layers": lambda net: list(copy.deepcopy(net).children()),
+}
+
+
 def reference(name):
     """The check's first right answer in the catalogue: a value, or a function."""
     return CATALOGUE[name][1][0]
@@ -116,6 +144,13 @@ def positions(name):
     """{position: how to make the check's argument from a hostile value} for every place a
     check takes something from the learner."""
     right = reference(name)
+    if is_network(name) and isinstance(right, torch.nn.Sequential):
+        return {"as the network": lambda v: v,
+                "returned by a layer": lambda v: torch.nn.Sequential(
+                    right[0], Returning(v), *list(right)[2:])}  # fmt: skip
+    if is_network(name):
+        return {"as the network": lambda v: v,
+                "returned by the network": lambda v: torch.nn.Sequential(Returning(v))}
     if callable(right):
         return {"as the function": lambda v: v,
                 "returned by the function": lambda v: lambda *args: v}  # fmt: skip
@@ -131,15 +166,20 @@ def positions(name):
 
 def disguised(name, disguise):
     """The right answer (or the reference function's results) in the given disguise."""
-    right, change = reference(name), DISGUISES[disguise]
+    right, change = reference(name), disguises(name)[disguise]
+    if is_network(name):
+        return change(right)
     return (lambda *args: change(right(*args))) if callable(right) else change(right)
+
+
+def disguises(name):
+    return NETWORK_DISGUISES if is_network(name) else DISGUISES
 
 
 HOSTILE_CASES = [(name, place, value) for name in CHECKS for place in positions(name)
                  for value in HOSTILE]  # fmt: skip
-DISGUISED_CASES = [(name, disguise) for name in CHECKS for disguise in DISGUISES]
-FUNCTION_CHECKS = [name for name in CHECKS if callable(reference(name))
-                   and not isinstance(reference(name), torch.nn.Module)]  # a network: no calls
+DISGUISED_CASES = [(name, disguise) for name in CHECKS for disguise in disguises(name)]
+FUNCTION_CHECKS = [name for name in CHECKS if callable(reference(name)) and not is_network(name)]
 NUMBER_CHECKS = [name for name in CHECKS if isinstance(reference(name), Real)]
 
 

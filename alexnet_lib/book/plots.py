@@ -1,8 +1,11 @@
-"""Plotting helpers for the notebooks: image grids and training curves, in English or Chinese."""
+"""Plotting helpers for the notebooks: image grids, training curves and a network's architecture
+diagram, in English or Chinese."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -200,3 +203,160 @@ def show_filters(weight: torch.Tensor, num_cols: int = 16, scale: float = 0.6):
     images = (weight - low) / (high - low).clamp(min=1e-12)
     num_rows = -(-len(images) // num_cols)
     return show_images(images, num_rows, num_cols, scale=scale)
+
+
+_ARCH_WORDS = {
+    "en": {"input": "input", "conv": "conv {k}", "stride": "stride {s}", "padding": "padding {p}",
+           "max": "max-pool {k}", "avg": "average pool {k}", "pool": "{kind} {k}",
+           "flatten": "flatten", "fc": "fully connected", "dropout": "dropout p={p}",
+           "sep": ", ", "title": "{name} for a {size} input: the output of each stage",
+           "note": "Box width: side of the map, or length of the vector; height: channels "
+                   "(square-root scales)."},
+    "zh": {"input": "输入", "conv": "卷积 {k}", "stride": "步幅 {s}", "padding": "填充 {p}",
+           "max": "最大池化 {k}", "avg": "平均池化 {k}", "pool": "{kind} {k}",
+           "flatten": "展平", "fc": "全连接", "dropout": "丢弃法 p={p}", "sep": "，",
+           "title": "{name}：{size} 的输入经过每一步后的输出",
+           "note": "方框的宽度表示特征图的边长或向量的长度，高度表示通道数（均按平方根比例）。"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a network in its architecture diagram: the layers it groups (a convolution
+    or linear layer with the activation and dropout after it, a pooling layer, a flatten),
+    their label and the shape of the output for one image."""
+
+    names: tuple[str, ...]
+    kind: str  # "input", "conv", "pool", "flatten", "fc" or "other"
+    label: str
+    shape: tuple[int, ...]
+
+
+def _window(value) -> str:
+    k = value if isinstance(value, (tuple, list)) else (value, value)
+    return "×".join(str(n) for n in k)
+
+
+def _first(value) -> int:
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _stage_label(module, words: dict[str, str]) -> tuple[str, str]:
+    """(kind, label) of the layer that starts a stage, read from its settings."""
+    from torch import nn
+
+    if isinstance(module, nn.Conv2d):
+        parts = [words["conv"].format(k=_window(module.kernel_size))]
+        if _first(module.stride) != 1:
+            parts.append(words["stride"].format(s=_first(module.stride)))
+        if not isinstance(module.padding, str) and _first(module.padding):
+            parts.append(words["padding"].format(p=_first(module.padding)))
+        return "conv", words["sep"].join(parts)
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        kind = "max" if isinstance(module, nn.MaxPool2d) else "avg"
+        stride = _first(module.stride)
+        parts = [words[kind].format(k=_window(module.kernel_size))]
+        if stride != 1:
+            parts.append(words["stride"].format(s=stride))
+        return "pool", words["sep"].join(parts)
+    if isinstance(module, nn.Linear):
+        return "fc", words["fc"]
+    if isinstance(module, nn.Flatten):
+        return "flatten", words["flatten"]
+    return "other", type(module).__name__
+
+
+def architecture_stages(net, input_shape: Sequence[int] | None = None,
+                        lang: str = "en") -> list[Stage]:
+    """The stages of `net` for one image of `input_shape` ([C, H, W]; by default the model's
+    `input_shape`), read from its layers and from `layer_summary`: every label and shape
+    comes from the model. Layers that keep the shape (activations, dropout, normalisation)
+    join the stage before them; a network that flattens in `forward`, as AlexNet does, gets a
+    flatten stage where a vector first follows a map."""
+    from torch import nn
+
+    from .summary import layer_summary
+
+    if lang not in _ARCH_WORDS:
+        raise UsageError(f"lang must be one of {sorted(_ARCH_WORDS)}, got {lang!r}.")
+    words = _ARCH_WORDS[lang]
+    shape = tuple(input_shape or net.input_shape)
+    modules = dict(net.named_modules())
+    stages = [Stage((), "input", words["input"], shape)]
+    for layer in layer_summary(net, shape).layers:
+        module = modules[layer.name]
+        kind, label = _stage_label(module, words)
+        joins = (kind == "other" and layer.output_shape == stages[-1].shape
+                 and stages[-1].kind != "input")
+        if joins:
+            previous = stages[-1]
+            extra = (words["dropout"].format(p=module.p) if isinstance(module, nn.Dropout)
+                     else type(module).__name__)
+            stages[-1] = Stage((*previous.names, layer.name), previous.kind,
+                               f"{previous.label} + {extra}", layer.output_shape)
+            continue
+        if len(layer.output_shape) == 1 and len(stages[-1].shape) > 1 and kind != "flatten":
+            flat = (math.prod(stages[-1].shape),)
+            stages.append(Stage((), "flatten", words["flatten"], flat))
+        stages.append(Stage((layer.name,), kind, label, layer.output_shape))
+    return stages
+
+
+_STAGE_COLOURS = {"input": "0.75", "conv": "tab:blue", "pool": "tab:orange",
+                  "flatten": "0.6", "fc": "tab:green", "other": "tab:purple"}  # fmt: skip
+
+
+def _box_size(shape: tuple[int, ...], largest: dict[str, int]) -> tuple[float, float]:
+    """Width and height of a stage's box, on square-root scales: maps by side and channels,
+    vectors by length, against the largest of each in the network."""
+    if len(shape) == 1:
+        return 3.0 * math.sqrt(shape[0] / largest["length"]), 0.12
+    channels, side = shape[0], shape[-1]
+    return (3.0 * math.sqrt(side / largest["side"]),
+            0.15 + 0.55 * math.sqrt(channels / largest["channels"]))
+
+
+def plot_architecture(net, input_shape: Sequence[int] | None = None, lang: str = "en",
+                      name: str | None = None, ax=None):
+    """Draw `net` stage by stage, top to bottom: each stage's layers, what they do (read from
+    their settings) and the shape of their output for one image, with a box whose width and
+    height grow with that shape. Returns the axes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Polygon, Rectangle
+
+    use_language(lang)
+    words = _ARCH_WORDS[lang]
+    stages = architecture_stages(net, input_shape, lang)
+    maps = [s.shape for s in stages if len(s.shape) > 1]
+    largest = {"side": max(s[-1] for s in maps), "channels": max(s[0] for s in maps),
+               "length": max([s[0] for s in (st.shape for st in stages) if len(s) == 1],
+                             default=1)}  # fmt: skip
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.42 * len(stages) + 0.9))
+    centre, previous = 6.0, None
+    for row, stage in enumerate(stages):
+        width, height = _box_size(stage.shape, largest)
+        y = -row
+        box = Rectangle((centre - width / 2, y - height / 2), width, height,
+                        facecolor=_STAGE_COLOURS[stage.kind], edgecolor="black", lw=0.8)
+        ax.add_patch(box)
+        if previous is not None:  # a funnel from the previous box to this one
+            (pw, ph), py = previous
+            ax.add_patch(Polygon([(centre - pw / 2, py - ph / 2), (centre + pw / 2, py - ph / 2),
+                                  (centre + width / 2, y + height / 2),
+                                  (centre - width / 2, y + height / 2)],
+                                 facecolor="0.9", edgecolor="none", zorder=0))
+        previous = ((width, height), y)
+        ax.text(0.0, y, stage.names[0] if stage.names else "", va="center", ha="left",
+                fontsize=8, color="0.4", family="monospace")
+        ax.text(4.3, y, stage.label, va="center", ha="right", fontsize=9)
+        ax.text(7.7, y, " × ".join(map(str, stage.shape)), va="center", ha="left", fontsize=9)
+    size = " × ".join(map(str, stages[0].shape[-2:]))
+    ax.set_title(words["title"].format(name=name or type(net).__name__ + "()", size=size),
+                 fontsize=10)
+    ax.text(centre, -len(stages) + 0.3, words["note"], ha="center", va="top", fontsize=7.5,
+            color="0.4")
+    ax.set_xlim(0, 9.6)
+    ax.set_ylim(-len(stages) - 0.2, 0.7)
+    ax.axis("off")
+    return ax
