@@ -62,7 +62,7 @@ MESSAGES = bilingual(
     share_conv=("That is the convolutional layers' share, not the Linear layers'.",
                 "这是卷积层所占的比例，不是全连接层（Linear）的。"),
     share_flops=("That is the Linear layers' share of the FLOPs, not of the parameters.",
-                 "这是全连接层在浮点运算量中的占比，不是在参数量中的。"),
+                 "这是全连接层在浮点运算次数中的占比，不是在参数量中的。"),
     share_generic=("Only the 'Linear' layers count; right within {tolerance}, or rounded to one "
                    "decimal.",
                    "只算 'Linear' 层；相差不超过 {tolerance} 或四舍五入到一位小数都算对。"),
