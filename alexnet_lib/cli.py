@@ -173,14 +173,15 @@ def _train_into(args: argparse.Namespace, out: Path, checkpoint: Path) -> int:
 
 def _experiment_command(args: argparse.Namespace) -> int:
     from .experiments import run_experiment
-    from .experiments.race import run_race
+    from .experiments.race import RACES, run_race
 
     if args.seeds is not None:
         for seed in args.seeds:
             _check_seed(seed, "--seeds")
     check_output_folder(args.out)
-    if args.name == "activations":
-        result = run_race(rerun=True, out=args.out, device=args.device, root=args.data)
+    if args.name in RACES:
+        result = run_race(rerun=True, out=args.out, device=args.device, root=args.data,
+                          name=args.name)
         print(result.table())
         return 0
     result = run_experiment(args.name, seeds=args.seeds, rerun=True, out=args.out,
@@ -311,15 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .experiments import EXPERIMENTS
 
-    names = ["activations", *EXPERIMENTS]
+    names = ["activations", "race-init", *EXPERIMENTS]
     experiment = commands.add_parser(
         "experiment",
         help="train one of the book's experiments from several seeds and record the results",
         description="Train every variant of one of the book's experiments from every seed, on "
         "the full test set, writing OUT/experiment_NAME.json after every run; a second call "
         "with the same OUT trains only what is missing. Experiments: activations (chapter 3, "
-        "ReLU vs tanh vs sigmoid in a four-layer CNN), dropout (chapter 4), augmentation "
-        "(chapter 5), ablation (which of AlexNet's ideas matter). The records the book reads "
+        "ReLU vs tanh vs sigmoid in a four-layer CNN), race-init (the same race from the book's "
+        "start and from the paper's N(0, 0.01) weights), dropout (chapter 4), augmentation "
+        "(chapter 5), ablation (chapter 7, which of AlexNet's ideas matter). The records the book reads "
         "are in alexnet_lib/results/.",
     )
     experiment.add_argument("name", choices=names, help="which experiment")

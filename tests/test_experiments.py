@@ -4,6 +4,7 @@ import json
 from dataclasses import asdict, replace
 
 import pytest
+import torch
 
 from alexnet_lib import cli
 from alexnet_lib.book.columns import display_width
@@ -324,3 +325,38 @@ def test_a_stopped_run_is_not_recorded(tiny_root, tmp_path, monkeypatch, tiny_ex
         run_experiment("tiny", out=tmp_path, root=root, device="cpu")
     record = json.loads((tmp_path / "experiment_tiny.json").read_text())
     assert [(r["variant"], r["seed"]) for r in record["runs"]] == [("p=0", 0)]
+
+
+def test_the_papers_start_draws_every_weight_from_a_narrow_normal():
+    torch.manual_seed(0)
+    net = FourLayerCNN("tanh", init="paper")
+    layers = [m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    weights = torch.cat([m.weight.flatten() for m in layers])
+    assert weights.std().item() == pytest.approx(0.01, rel=0.05)
+    assert all(not m.bias.any() for m in layers)
+    default = FourLayerCNN("tanh")  # Xavier: the first layer's weights are far wider
+    assert default.conv[0].weight.std() > 5 * net.conv[0].weight.std()
+    with pytest.raises(ValueError, match="init"):
+        FourLayerCNN("relu", init="zeros")
+
+
+def test_the_init_race_records_each_start_and_counts_steps(tiny_root, tmp_path, monkeypatch):
+    from alexnet_lib.experiments import race as activation_race
+
+    root, _ = tiny_root
+    tiny = Race(activations=("relu",), learning_rates=(0.05,), seeds=(0,), epochs=1,
+                batch_size=8, log_every=4, targets=(0.0,), inits=("default", "paper"),
+                name="race-init")
+    monkeypatch.setitem(activation_race.RACES, "race-init", tiny)
+    result = activation_race.run_race(name="race-init", out=tmp_path, device="cpu", root=root)
+    runs = result.record["runs"]
+    assert [r.get("init", "default") for r in runs] == ["default", "paper"]
+    assert all(r["steps_per_epoch"] == 8 for r in runs)  # 64 images in batches of 8
+    assert result.steps("relu", 0.05, 1.0, "paper") == [4]  # the first point: 4 batches
+    assert result.steps("relu", 0.05, 0.0, "paper") in ([None], [8])
+    table = result.table().splitlines()
+    assert "start" in table[0] and "steps" in table[0] and len(table) == 1 + 2
+    saved = json.loads((tmp_path / "experiment_race-init.json").read_text())
+    assert saved["experiment"] == "race-init" and len(saved["runs"]) == 2
+    with pytest.raises(ValueError, match="Unknown race"):
+        activation_race.run_race(name="nonexistent")
