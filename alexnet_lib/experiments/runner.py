@@ -146,6 +146,9 @@ _HEAD_PILOT = Recipe(epochs=200, model="head", image_size=28, train_examples=100
 _ALEXNET_PILOT = Recipe(epochs=60, train_examples=2000, optimizer="sgd", lr=0.01,
                         eval_train_acc=True)
 _DROPOUT_PILOTS = {
+    # The ablation's regime without augmentation, which there fitted every training image:
+    # does dropout pay once nothing else regularises?
+    "67 px, 5k images, Adam, no augmentation": replace(_ABLATION_BASE, augment="none"),
     "head, 1k images, SGD": _HEAD_PILOT,
     "head, 1k images, Adam": replace(_HEAD_PILOT, optimizer="adam", lr=1e-4),
     "head, 5k images, SGD": replace(_HEAD_PILOT, train_examples=5000, epochs=60),
