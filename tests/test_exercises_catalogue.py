@@ -31,7 +31,7 @@ BOOK = Path(__file__).resolve().parent.parent / "book"
 MODULES = [lenet, architecture, activations, dropout, augmentation, training]
 # Message keys that say what was found or that the answer is right, rather than give a hint.
 DETAIL_KEYS = {"dropout_stats", "dropout_case", "dropout_inplace", "dropout_fixed", "flip_case",
-               "cm_case", "layers_case"}  # fmt: skip
+               "cm_case", "layers_case", "dropout_p0_got", "dropout_p1_got"}  # fmt: skip
 
 
 # --- reference answers -------------------------------------------------------------------
