@@ -321,8 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
         "with the same OUT trains only what is missing. Experiments: activations (chapter 3, "
         "ReLU vs tanh vs sigmoid in a four-layer CNN), race-init (the same race from the book's "
         "start and from the paper's N(0, 0.01) weights), dropout (chapter 4), augmentation "
-        "(chapter 5), ablation (chapter 7, which of AlexNet's ideas matter). The records the book reads "
-        "are in alexnet_lib/results/.",
+        "(chapter 5), ablation (chapter 7, which of AlexNet's ideas matter). The records the "
+        "book reads are in alexnet_lib/results/.",
     )
     experiment.add_argument("name", choices=names, help="which experiment")
     experiment.add_argument("--seeds", type=int, nargs="+", default=None,

@@ -43,11 +43,78 @@ FASHION_MNIST_CLASSES = {
 
 Augment = Callable[[torch.Tensor], torch.Tensor]
 
+MESSAGES = {
+    "en": {
+        "not_found": (
+            "Fashion-MNIST not found: {raw} lacks {missing}.\n"
+            "The loader needs these four uncompressed files in that folder: {files}.\n"
+            "Fix it in one of these ways:\n"
+            "  - set the environment variable ALEXNET_DATA (or pass root=...) to a folder that "
+            "holds FashionMNIST/raw/ with those files;\n"
+            "  - or run once with internet access and no root set: the files are then "
+            "downloaded into {cache}."
+        ),
+        "download_failed": "\nThe download failed: {error}",
+        "unreadable": ("Could not read {path} ({reason}): make it readable, or point --data "
+                       "(or root=) at another copy."),
+        "damaged": ("Could not read {path}: it is truncated or not a Fashion-MNIST IDX file "
+                    "({error}). Delete it and download or copy it again."),
+        "count_mismatch": ("{images_path} holds {images} images but {labels_path} holds "
+                           "{labels} labels; one of them is truncated or from another data "
+                           "set."),
+        "image_size": ("{path} holds images of {height} x {width} pixels, but Fashion-MNIST's "
+                       "are 28 x 28: the file is from another data set or damaged. Delete it "
+                       "and download or copy it again."),
+        "label": ("{path} holds the label {label} (example {example}), but Fashion-MNIST's "
+                  "labels are 0 to 9: the file is from another data set or damaged. Delete it "
+                  "and download or copy it again."),
+        "positive": "{name} must be a positive whole number, got {value}.",
+        "lang": "lang must be one of {choices}, got {lang}.",
+        "validation": ("Cannot hold out {wanted:,} validation images from {available:,} "
+                       "training images: choose fewer."),
+    },
+    "zh": {
+        "not_found": (
+            "找不到 Fashion-MNIST：{raw} 中缺少 {missing}。\n"
+            "读取数据需要该文件夹里有这四个未压缩的文件：{files}。\n"
+            "可以用下面任一办法解决：\n"
+            "  - 把环境变量 ALEXNET_DATA 设为（或者传入 root=...）一个文件夹，其中的 "
+            "FashionMNIST/raw/ 里有这些文件；\n"
+            "  - 或者在能联网时不设 root 运行一次：文件会下载到 {cache}。"
+        ),
+        "download_failed": "\n下载失败：{error}",
+        "unreadable": ("无法读取 {path}（{reason}）：请让它可读，或者把 --data（或 root=）"
+                       "指向另一份副本。"),
+        "damaged": ("无法读取 {path}：文件不完整，或者不是 Fashion-MNIST 的 IDX 文件"
+                    "（{error}）。请删除它，重新下载或复制。"),
+        "count_mismatch": ("{images_path} 中有 {images} 张图像，{labels_path} 中却有 {labels} "
+                           "个标签：其中一个文件不完整，或者来自别的数据集。"),
+        "image_size": ("{path} 中的图像是 {height} × {width} 像素，而 Fashion-MNIST 的图像是 "
+                       "28 × 28：这个文件来自别的数据集，或者已经损坏。请删除它，重新下载或复制。"),
+        "label": ("{path} 中有标签 {label}（第 {example} 个样本），而 Fashion-MNIST 的标签是 "
+                  "0 到 9：这个文件来自别的数据集，或者已经损坏。请删除它，重新下载或复制。"),
+        "positive": "{name} 必须是正整数，收到的是 {value}。",
+        "validation": ("无法从 {available:,} 张训练图像中留出 {wanted:,} 张验证图像："
+                       "请少留一些。"),
+    },
+}  # fmt: skip
+"""What the data functions say when something is wrong, in English and in Chinese."""
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in MESSAGES:
+        raise UsageError(MESSAGES["en"]["lang"].format(choices=sorted(MESSAGES), lang=repr(lang)))
+
+
+def _say(key: str, lang: str, **facts: object) -> str:
+    """The message `key` in `lang` ("en" or "zh"), filled in with `facts`."""
+    _check_lang(lang)
+    return MESSAGES[lang][key].format(**facts)
+
 
 def class_names(lang: str = "en") -> list[str]:
     """The ten class names in English ("en") or Chinese ("zh"), in label order."""
-    if lang not in FASHION_MNIST_CLASSES:
-        raise UsageError(f"lang must be one of {sorted(FASHION_MNIST_CLASSES)}, got {lang!r}.")
+    _check_lang(lang)
     return list(FASHION_MNIST_CLASSES[lang])
 
 
@@ -88,20 +155,12 @@ def _missing_files(raw: Path) -> list[str]:
     return [name for name in FASHION_MNIST_FILES if not (raw / name).is_file()]
 
 
-def _not_found_message(raw: Path, missing: list[str]) -> str:
-    return (
-        f"Fashion-MNIST not found: {raw} lacks {', '.join(missing)}.\n"
-        f"The loader needs these four uncompressed files in that folder: "
-        f"{', '.join(FASHION_MNIST_FILES)}.\n"
-        "Fix it in one of these ways:\n"
-        "  - set the environment variable ALEXNET_DATA (or pass root=...) to a folder that "
-        "holds FashionMNIST/raw/ with those files;\n"
-        f"  - or run once with internet access and no root set: the files are then downloaded "
-        f"into {default_data_root()}."
-    )
+def _not_found_message(raw: Path, missing: list[str], lang: str = "en") -> str:
+    return _say("not_found", lang, raw=raw, missing=", ".join(missing),
+                files=", ".join(FASHION_MNIST_FILES), cache=default_data_root())
 
 
-def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _read_split(raw: Path, train: bool, lang: str = "en") -> tuple[torch.Tensor, torch.Tensor]:
     prefix = "train" if train else "t10k"
     readers = (
         (raw / f"{prefix}-images-idx3-ubyte", read_image_file),
@@ -112,41 +171,31 @@ def _read_split(raw: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         try:
             tensors.append(reader(str(path)))
         except (PermissionError, IsADirectoryError) as err:  # not the file's fault
-            raise UsageError(f"Could not read {path} ({err.strerror}): make it readable, or "
-                             "point --data (or root=) at another copy.") from None
+            raise UsageError(_say("unreadable", lang, path=path, reason=err.strerror)) from None
         except Exception as err:  # torchvision raises assorted errors on bad IDX files
-            raise UsageError(
-                f"Could not read {path}: it is truncated or not a Fashion-MNIST IDX file "
-                f"({type(err).__name__}: {err}). Delete it and download or copy it again."
-            ) from err
+            raise UsageError(_say("damaged", lang, path=path,
+                                  error=f"{type(err).__name__}: {err}")) from err
     images, labels = tensors
     (images_path, _), (labels_path, _) = readers
     if len(images) != len(labels):
-        raise UsageError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
-            f"{len(labels)} labels; one of them is truncated or from another data set."
-        )
+        raise UsageError(_say("count_mismatch", lang, images_path=images_path,
+                              images=len(images), labels_path=labels_path, labels=len(labels)))
     if tuple(images.shape[1:]) != (28, 28):
         height, width = images.shape[1:]
-        raise UsageError(
-            f"{images_path} holds images of {height} x {width} pixels, but Fashion-MNIST's are "
-            "28 x 28: the file is from another data set or damaged. Delete it and download or "
-            "copy it again."
-        )
+        raise UsageError(_say("image_size", lang, path=images_path, height=height, width=width))
     outside = ((labels < 0) | (labels >= len(FASHION_MNIST_CLASSES["en"]))).nonzero()
     if len(outside):
         first = int(outside[0])
-        raise UsageError(
-            f"{labels_path} holds the label {int(labels[first])} (example {first}), but "
-            "Fashion-MNIST's labels are 0 to 9: the file is from another data set or damaged. "
-            "Delete it and download or copy it again."
-        )
+        raise UsageError(_say("label", lang, path=labels_path, label=int(labels[first]),
+                              example=first))
     return images, labels
 
 
-def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
+def find_fashion_mnist(root: str | os.PathLike | None = None, *, lang: str = "en") -> Path:
     """The data folder holding FashionMNIST/raw/ with its four files (see resolve_data_root),
-    downloaded first where that is allowed; FileNotFoundError, saying how to fix it, if not."""
+    downloaded first where that is allowed; FileNotFoundError, saying in `lang` ("en" or
+    "zh") how to fix it, if not."""
+    _check_lang(lang)  # before any work
     folder, may_download = resolve_data_root(root)
     raw = folder / "FashionMNIST" / "raw"
     missing = _missing_files(raw)
@@ -158,20 +207,21 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
             for new_folder in new_folders:  # leave no empty cache behind
                 with contextlib.suppress(OSError):  # not empty: a partial download stays
                     new_folder.rmdir()
-            raise FileNotFoundError(
-                _not_found_message(raw, missing) + f"\nThe download failed: {err}"
-            ) from err
+            raise FileNotFoundError(_not_found_message(raw, missing, lang)
+                                    + _say("download_failed", lang, error=err)) from err
         missing = _missing_files(raw)
     if missing:
-        raise FileNotFoundError(_not_found_message(raw, missing))
+        raise FileNotFoundError(_not_found_message(raw, missing, lang))
     return folder
 
 
 def read_fashion_mnist(
-    root: str | os.PathLike | None = None, train: bool = True
+    root: str | os.PathLike | None = None, train: bool = True, *, lang: str = "en"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole split as (images uint8 [N, 28, 28], labels int64 [N]), read with torchvision."""
-    return _read_split(find_fashion_mnist(root) / "FashionMNIST" / "raw", train)
+    """The whole split as (images uint8 [N, 28, 28], labels int64 [N]), read with torchvision;
+    what is missing or damaged is reported in `lang` ("en" or "zh")."""
+    folder = find_fashion_mnist(root, lang=lang)
+    return _read_split(folder / "FashionMNIST" / "raw", train, lang)
 
 
 class FashionMNISTBatches:
@@ -261,9 +311,9 @@ def resize_batch(X: torch.Tensor, size: int) -> torch.Tensor:
     )
 
 
-def _check_positive(name: str, value: int | None) -> None:
+def _check_positive(name: str, value: int | None, lang: str = "en") -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise UsageError(f"{name} must be a positive whole number, got {value!r}.")
+        raise UsageError(_say("positive", lang, name=name, value=repr(value)))
 
 
 def load_fashion_mnist(
@@ -274,6 +324,7 @@ def load_fashion_mnist(
     augment: Augment | None = None,
     limit: int | None = None,
     device: str | torch.device | None = None,
+    lang: str = "en",
 ) -> tuple[FashionMNISTBatches, FashionMNISTBatches]:
     """Fashion-MNIST as (train_iter, test_iter) yielding (X, y) batches on `device`.
 
@@ -281,21 +332,23 @@ def load_fashion_mnist(
     root: data folder (default: $ALEXNET_DATA, else a per-user cache where it downloads).
     augment: a function applied to every training batch (float [B, 1, H, W]) on the device.
     limit: keep only the first `limit` examples of each split. device: default, the best
-    available (see `try_gpu`). With ALEXNET_QUICK=1 both splits are capped further.
+    available (see `try_gpu`). lang: the language ("en" or "zh") of what it says about a
+    wrong argument or missing data. With ALEXNET_QUICK=1 both splits are capped further.
 
     The training order comes from a generator seeded, when the loader is made, from
     PyTorch's global one: call `set_seed` before `load_fashion_mnist` for a repeatable run.
     """
-    _check_positive("batch_size", batch_size)
-    _check_positive("resize", resize)
-    _check_positive("limit", limit)
+    _check_lang(lang)
+    _check_positive("batch_size", batch_size, lang)
+    _check_positive("resize", resize, lang)
+    _check_positive("limit", limit, lang)
     device = resolve_device(device)
     splits = []
     for train, cap, name in (
         (True, QUICK_TRAIN_EXAMPLES, "training"),
         (False, QUICK_TEST_EXAMPLES, "test"),
     ):
-        images, labels = read_fashion_mnist(root, train=train)
+        images, labels = read_fashion_mnist(root, train=train, lang=lang)
         split_limit = cap_examples(limit, cap, name)
         if split_limit is not None:
             images, labels = images[:split_limit], labels[:split_limit]
@@ -314,7 +367,7 @@ def load_fashion_mnist(
 
 
 def split_validation(
-    train_iter: FashionMNISTBatches, num_examples: int, seed: int = 0
+    train_iter: FashionMNISTBatches, num_examples: int, seed: int = 0, *, lang: str = "en"
 ) -> tuple[FashionMNISTBatches, FashionMNISTBatches]:
     """Hold out `num_examples` training images as a validation set: (train_iter, val_iter).
 
@@ -322,13 +375,11 @@ def split_validation(
     runs with different training seeds are measured on the same validation images. The
     validation batches are neither shuffled nor augmented.
     """
-    _check_positive("num_examples", num_examples)
+    _check_positive("num_examples", num_examples, lang)
     num_examples = cap_examples(num_examples, QUICK_VALIDATION_EXAMPLES, "validation")
     if num_examples >= train_iter.num_examples:
-        raise UsageError(
-            f"Cannot hold out {num_examples:,} validation images from "
-            f"{train_iter.num_examples:,} training images: choose fewer."
-        )
+        raise UsageError(_say("validation", lang, wanted=num_examples,
+                              available=train_iter.num_examples))
     order = torch.randperm(train_iter.num_examples, generator=torch.Generator().manual_seed(seed))
     held_out, kept = order[:num_examples].to(train_iter.device), order[num_examples:].to(
         train_iter.device

@@ -499,7 +499,7 @@ def test_stale_temporary_files_in_the_output_folder_are_removed(tiny_root, tmp_p
     assert not stray_files(tmp_path)
 
 
-def fake_run(recipe, seed, device=None, root=None):
+def fake_run(recipe, seed, device=None, root=None, lang="en"):
     return {"seed": seed, "test_acc": 0.5, "test_loss": 1.0, "history": History().to_dict(),
             "wall_seconds": 0.0}
 

@@ -10,7 +10,7 @@ from torchvision.transforms import Compose, Resize, ToTensor
 from torchvision.transforms.v2 import functional as TF
 
 from alexnet_lib import class_names, load_fashion_mnist, read_fashion_mnist, resize_batch
-from alexnet_lib.data import FASHION_MNIST_FILES, text_labels
+from alexnet_lib.data import FASHION_MNIST_FILES, MESSAGES, split_validation, text_labels
 from conftest import write_idx
 
 
@@ -179,6 +179,67 @@ def test_class_names_in_both_languages():
     assert text_labels(torch.tensor([1, 7]), lang="zh") == ["裤子", "运动鞋"]
     with pytest.raises(ValueError):
         class_names("fr")
+
+
+# --- The messages follow lang ----------------------------------------------------------------
+
+
+def test_every_message_is_written_in_both_languages():
+    assert set(MESSAGES["zh"]) == set(MESSAGES["en"]) - {"lang"}  # an unknown lang: English
+    for key, text in MESSAGES["zh"].items():
+        assert any("\u4e00" <= c <= "\u9fff" for c in text), key
+
+
+def test_missing_data_is_reported_in_chinese_with_the_same_facts(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        load_fashion_mnist(32, root=tmp_path / "nowhere", lang="zh")
+    message = str(info.value)
+    assert message.startswith("找不到 Fashion-MNIST：")
+    assert str(tmp_path / "nowhere" / "FashionMNIST" / "raw") in message
+    assert all(name in message for name in FASHION_MNIST_FILES)
+    assert "ALEXNET_DATA" in message and "lacks" not in message
+
+
+def test_a_failed_download_is_reported_in_chinese(tmp_path, monkeypatch):
+    def no_network(root, train, download):
+        raise RuntimeError("no network")
+
+    monkeypatch.setattr("alexnet_lib.data.FashionMNIST", no_network)
+    monkeypatch.delenv("ALEXNET_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="下载失败：no network"):
+        read_fashion_mnist(lang="zh")
+
+
+def test_a_damaged_file_is_reported_in_chinese_naming_it(tiny_root):
+    root, arrays = tiny_root
+    labels = arrays["t10k"][1].copy()
+    labels[5] = 10
+    write_idx(root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte", labels)
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte 中有标签 10（第 5 个样本）"):
+        read_fashion_mnist(root, train=False, lang="zh")
+    path = root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"无法读取 .*t10k-images-idx3-ubyte：文件不完整"):
+        read_fashion_mnist(root, train=False, lang="zh")
+
+
+@pytest.mark.parametrize("lang, said", [("en", "batch_size must be a positive whole number"),
+                                        ("zh", "batch_size 必须是正整数")])
+def test_a_bad_argument_is_refused_in_the_learners_language(tiny_root, lang, said):
+    with pytest.raises(ValueError, match=said):
+        load_fashion_mnist(0, root=tiny_root[0], lang=lang)
+
+
+def test_too_large_a_validation_set_is_refused_in_chinese(tiny_root):
+    train_iter, _ = load_fashion_mnist(8, root=tiny_root[0], device="cpu")
+    with pytest.raises(ValueError, match="无法从 64 张训练图像中留出 64 张验证图像"):
+        split_validation(train_iter, 64, lang="zh")
+
+
+def test_an_unknown_language_is_refused_before_the_data_is_read(tmp_path):
+    with pytest.raises(ValueError, match="lang must be one of"):
+        load_fashion_mnist(32, root=tmp_path / "nowhere", lang="fr")  # not FileNotFoundError
 
 
 def test_the_offline_copy_of_the_real_data(real_data_root):

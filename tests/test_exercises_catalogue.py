@@ -38,7 +38,7 @@ DETAIL_KEYS = {"dropout_stats", "dropout_case", "dropout_inplace", "dropout_fixe
                "cm_case", "layers_case", "net_got", "net_got_class", "net_kind", "net_at",
                "net_count_conv", "net_count_linear", "net_missing", "net_extra", "net_moved",
                "net_raised", "net_returned", "net_shape", "tm_not_module", "tm_raised",
-               "tm_shape", "tm_trains"}  # fmt: skip
+               "tm_shape", "tm_trains", "dropout_p0_got", "dropout_p1_got"}  # fmt: skip
 
 
 # --- reference answers -------------------------------------------------------------------

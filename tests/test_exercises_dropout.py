@@ -149,6 +149,22 @@ def test_dropout_check_tells_divided_by_p_from_right_at_p_one_half(capsys):
     assert "survivors = 5" in capsys.readouterr().out  # p = 0.2: 1/p = 5, not 1.25
 
 
+@pytest.mark.parametrize("lang, mistake, said", [
+    ("en", "p = 0 drops anyway", "With p = 0 your function changed 100,000 of the 100,000 "
+                                 "entries of X."),
+    ("en", "p = 1 divides by zero", "With p = 1, 100,000 of the 100,000 entries your function "
+                                    "returned are not 0."),
+    ("zh", "p = 0 drops anyway", "p = 0 时，你的函数改动了 X 的 100,000 个元素中的 100,000 个。"),
+    ("zh", "p = 1 divides by zero",
+     "p = 1 时，你的函数返回的 100,000 个元素中有 100,000 个不是 0。"),
+])
+def test_dropout_check_says_in_words_what_went_wrong_at_p_0_and_1(capsys, lang, mistake, said):
+    assert check_dropout(MISTAKES[mistake][0], lang=lang) is False
+    out = capsys.readouterr().out
+    assert said in out, out
+    assert "!=" not in out and " / " not in out  # no expression to decode
+
+
 def test_dropout_check_hint_in_chinese(capsys):
     assert check_dropout(MISTAKES["no scaling"][0], lang="zh") is False
     out = capsys.readouterr().out

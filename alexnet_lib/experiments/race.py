@@ -91,13 +91,14 @@ RACES = {race.name: race for race in (RACE, RACE_INIT)}
 
 def race_run(activation: str, lr: float, seed: int, race: Race = RACE,
              device: str | torch.device | None = None,
-             root: str | os.PathLike | None = None, init: str = "default") -> dict[str, Any]:
+             root: str | os.PathLike | None = None, init: str = "default",
+             lang: str = "en") -> dict[str, Any]:
     """Train one FourLayerCNN; its training-error curve: (epochs done, seconds, error) points,
     each error measured over the batches since the point before, up to the first point at or
-    below the last target."""
+    below the last target. Missing data is reported in `lang`."""
     set_seed(seed)
     device = resolve_device(device)
-    train_iter, _ = load_fashion_mnist(race.batch_size, root=root, device=device)
+    train_iter, _ = load_fashion_mnist(race.batch_size, root=root, device=device, lang=lang)
     net = FourLayerCNN(activation, init=init).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=race.momentum)
     points, seconds = [], 0.0
@@ -182,7 +183,7 @@ def run_race(*, rerun: bool = False, out: str | os.PathLike | None = None,
                     start = "" if init == "default" else f" (init {init})"
                     print(f"{name}: {activation}{start}, lr {lr}, seed {seed}", flush=True)
                     record["runs"].append(race_run(activation, lr, seed, race, device, root,
-                                                   init=init))
+                                                   init=init, lang=lang))
                     record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
                     if not quick_mode():
                         write_record(path, record)

@@ -218,15 +218,16 @@ EXPERIMENTS["ablation-224"] = Experiment(
 
 
 def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = None,
-                 root: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Train one fresh AlexNet as `recipe` says, from `seed`; the run's record."""
+                 root: str | os.PathLike | None = None, lang: str = "en") -> dict[str, Any]:
+    """Train one fresh AlexNet as `recipe` says, from `seed`; the run's record. Missing data
+    is reported in `lang`."""
     set_seed(seed)
     device = resolve_device(device)
     augment = AUGMENTATIONS[recipe.augment](recipe.image_size)
     resize = recipe.image_size if recipe.image_size != 28 else None
     train_iter, test_iter = load_fashion_mnist(
-        recipe.batch_size, resize=resize, root=root, augment=augment, device=device)
-    train_iter, val_iter = split_validation(train_iter, recipe.validation)
+        recipe.batch_size, resize=resize, root=root, augment=augment, device=device, lang=lang)
+    train_iter, val_iter = split_validation(train_iter, recipe.validation, lang=lang)
     if recipe.train_examples is not None:
         train_iter = _first(train_iter, recipe.train_examples)
     if recipe.model == "head":
@@ -330,7 +331,8 @@ def run_experiment(
             if (label, seed) in {(run["variant"], run["seed"]) for run in record["runs"]}:
                 continue
             print(f"{name}: {label}, seed {seed}", flush=True)
-            run = train_recipe(experiment.variants[label], seed, device=device, root=root)
+            run = train_recipe(experiment.variants[label], seed, device=device, root=root,
+                               lang=lang)
             if quick_mode():
                 record["runs"].append({"variant": label, **run})
             else:

@@ -37,6 +37,11 @@ MESSAGES = bilingual(
     dropout_inplace=("Your function changed its input X.", "你的函数修改了输入 X。"),
     dropout_inplace_hint=("Leave X as it is and return a new tensor: autograd needs X.",
                           "不要改动 X，而是返回一个新张量：自动求导还要用到 X。"),
+    dropout_p0_got=("With p = 0 your function changed {changed:,} of the {total:,} entries of X.",
+                    "p = 0 时，你的函数改动了 X 的 {total:,} 个元素中的 {changed:,} 个。"),
+    dropout_p1_got=("With p = 1, {changed:,} of the {total:,} entries your function returned "
+                    "are not 0.",
+                    "p = 1 时，你的函数返回的 {total:,} 个元素中有 {changed:,} 个不是 0。"),
     dropout_p0=("But with p=0 nothing is dropped or scaled: the output is X itself.",
                 "可是 p=0 时什么也不丢弃，也不放大：输出就是 X 本身。"),
     dropout_p1=("With p=1 all entries drop and 1/(1-p) divides by zero: treat p == 1 on its own.",
@@ -161,8 +166,8 @@ def check_dropout(fn: Callable[[torch.Tensor, float], torch.Tensor], lang: str =
             if (out := _call_dropout(verdict, fn, X, p)) is None:
                 return False
             if not torch.allclose(out, expected):
-                got = f"{int((out != expected).sum())} / {out.numel()} != {'0' if p else 'X'}"
-                return verdict.fail("returned", f"dropout_p{p:.0f}", case=f"p = {p:g}", got=got)
+                return verdict.fail(f"dropout_p{p:.0f}_got", f"dropout_p{p:.0f}",
+                                    changed=int((out != expected).sum()), total=out.numel())
         if (first := _call_dropout(verdict, fn, ones, 0.5)) is None:
             return False
         if (second := _call_dropout(verdict, fn, ones, 0.5)) is None:
