@@ -534,7 +534,7 @@ def test_a_stopped_experiment_says_what_was_recorded_and_exits_with_the_signal(
 
     monkeypatch.setattr("alexnet_lib.experiments.runner.train", stopped_train)
     monkeypatch.setattr("alexnet_lib.experiments.runner.split_validation",
-                        lambda train_iter, n: (train_iter, None))  # the tiny data has 64
+                        lambda train_iter, n, **kwargs: (train_iter, None))  # tiny data: 64
     assert cli.main(["experiment", "dropout", "--seeds", "0", "--variants", "p=0", "--device",
                      "cpu", "--data", str(root), "--out", str(tmp_path)]) == status
     err = capsys.readouterr().err
