@@ -6,6 +6,7 @@ import math
 import torch
 from torch import nn
 
+from ...experiments.runner import mean_sd
 from ._common import Verdict, bilingual, call, check_number, self_check
 
 MESSAGES = bilingual(
@@ -77,13 +78,9 @@ def _paired_errors(result: object, label: str) -> tuple[float, float, float, flo
     unpaired standard error, and their number."""
     diffs = [100 * d for d in result.differences(label, "baseline")]
     n = len(diffs)
-    mean = sum(diffs) / n
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
-    spreads = []
-    for name in (label, "baseline"):
-        values = [100 * v for v in result.final(name)]
-        m = sum(values) / len(values)
-        spreads.append(sum((v - m) ** 2 for v in values) / (len(values) - 1) / len(values))
+    mean, sd = mean_sd(diffs)
+    spreads = [mean_sd([100 * v for v in result.final(name)])[1] ** 2 / len(result.final(name))
+               for name in (label, "baseline")]
     return mean, sd, sd / math.sqrt(n), math.sqrt(sum(spreads)), n
 
 
