@@ -290,6 +290,31 @@ def test_race_table_picks_the_fastest_rate_per_target():
     assert "seeds [0, 1]" in result.settings_line() and "种子" in result.settings_line("zh")
 
 
+def test_the_speedup_pairs_seeds_at_each_activations_best_rate():
+    from alexnet_lib.experiments.race import RaceResult
+
+    race = Race(activations=("relu", "tanh"), learning_rates=(0.1, 0.3), seeds=(0, 1),
+                targets=(0.25,), inits=("default", "paper"))
+
+    def run(activation, lr, seed, epochs_to_target, init="default"):
+        points = [[epochs_to_target / 2, 1, 0.5], [epochs_to_target, 2, 0.2]]
+        return {"activation": activation, "lr": lr, "seed": seed, "init": init,
+                "steps_per_epoch": 100, "points": points}
+
+    record = {"runs": [run("relu", 0.1, 0, 0.2), run("relu", 0.1, 1, 0.4),
+                       run("relu", 0.3, 0, 0.5), run("relu", 0.3, 1, 0.5),
+                       run("tanh", 0.1, 0, 1.0), run("tanh", 0.1, 1, 0.8),
+                       run("tanh", 0.3, 0, 0.6), run("tanh", 0.3, 1, 0.6),
+                       run("relu", 0.1, 0, 0.2, "paper"), run("relu", 0.1, 1, 0.2, "paper")]}
+    result = RaceResult(race, record)
+    # ReLU is fastest at 0.1 (20 and 40 steps), tanh at 0.3 (60 steps from both seeds)
+    assert result.speedup() == pytest.approx([3.0, 1.5])
+    assert result.speedup("relu", "tanh") == pytest.approx([1 / 3, 1 / 1.5])
+    assert result.speedup(init="paper") is None  # no tanh run from the paper's start
+    curves = result.seed_curves("tanh", 0.1)
+    assert curves == [([50, 100], [0.5, 0.2]), ([40, 80], [0.5, 0.2])]
+
+
 def test_run_race_reads_a_record_written_to_disk_without_training(tmp_path, monkeypatch):
     from alexnet_lib.experiments import race as activation_race
 

@@ -231,6 +231,29 @@ class RaceResult:
                     best, best_epochs = lr, epochs
         return best
 
+    def speedup(self, slow: str = "tanh", fast: str = "relu", target: float | None = None,
+                init: str = "default") -> list[float] | None:
+        """Per seed: `slow`'s optimiser steps to the target over `fast`'s, each at its own
+        best rate (the paper's comparison), seed paired with seed; None where either
+        activation reached the target at no rate."""
+        rates = self.best_lr(slow, target, init), self.best_lr(fast, target, init)
+        if None in rates:
+            return None
+
+        def by_seed(activation: str, lr: float) -> dict[int, int | None]:
+            seeds = [r["seed"] for r in self.runs(activation, lr, init)]
+            return dict(zip(seeds, self.steps(activation, lr, target, init), strict=True))
+
+        a, b = by_seed(slow, rates[0]), by_seed(fast, rates[1])
+        return [a[seed] / b[seed] for seed in sorted(a.keys() & b.keys())
+                if a[seed] and b[seed]]
+
+    def seed_curves(self, activation: str, lr: float,
+                    init: str = "default") -> list[tuple[list[int], list[float]]]:
+        """One (optimiser steps, training error) curve per seed, each as long as its run."""
+        return [([round(p[0] * r["steps_per_epoch"]) for p in r["points"]],
+                 [p[2] for p in r["points"]]) for r in self.runs(activation, lr, init)]
+
     def curve(self, activation: str, lr: float,
               init: str = "default") -> tuple[list[float], list[float]]:
         """Epochs and the training error averaged over the seeds, at each point that every
