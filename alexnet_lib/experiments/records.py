@@ -38,8 +38,6 @@ def load_record(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-
-
 def recorded_results(kind: str = "bench") -> list[dict[str, Any]]:
     """The recorded runs in `alexnet_lib/results/`, oldest first, each with its `file` name.
 

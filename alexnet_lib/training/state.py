@@ -108,11 +108,6 @@ class GoodWeights:
         """Forget the held copy: its step never happened, so no loss will vouch for it."""
         self._holding = False
 
-    def take_current(self) -> None:
-        """Vouch for the weights as they are now (at the start, or after loading a checkpoint)."""
-        self.hold()
-        self.confirm()
-
     def restore(self) -> None:
         with torch.no_grad():
             for good, tensor in zip(self._good, self._tensors, strict=True):
