@@ -18,7 +18,7 @@ from torchvision.datasets import FashionMNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from .devices import resolve_device
-from .errors import UsageError
+from .errors import UsageError, check_choice
 from .quick import (
     QUICK_TEST_EXAMPLES,
     QUICK_TRAIN_EXAMPLES,
@@ -69,7 +69,6 @@ MESSAGES = {
                   "labels are 0 to 9: the file is from another data set or damaged. Delete it "
                   "and download or copy it again."),
         "positive": "{name} must be a positive whole number, got {value}.",
-        "lang": "lang must be one of {choices}, got {lang}.",
         "validation": ("Cannot hold out {wanted:,} validation images from {available:,} "
                        "training images: choose fewer."),
     },
@@ -102,8 +101,7 @@ MESSAGES = {
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in MESSAGES:
-        raise UsageError(MESSAGES["en"]["lang"].format(choices=sorted(MESSAGES), lang=repr(lang)))
+    check_choice("lang", lang, MESSAGES, sort=True)
 
 
 def _say(key: str, lang: str, **facts: object) -> str:

@@ -14,3 +14,10 @@ class UsageError(ValueError):
 
 class CheckpointError(UsageError):
     """A checkpoint that cannot be resumed: the message names the file and what is wrong."""
+
+
+def check_choice(name: str, value: object, choices, *, sort: bool = False) -> None:
+    """Refuse `value` unless it is one of `choices`, listing them (sorted, with `sort`)."""
+    if value not in choices:
+        shown = sorted(choices) if sort else choices
+        raise UsageError(f"{name} must be one of {shown}, got {value!r}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .errors import UsageError
+from .errors import UsageError, check_choice
 from .memory import BYTES_PER_VALUE, check_fits
 
 ALEXNET_MIN_IMAGE_SIZE = 67
@@ -53,11 +53,6 @@ def check_input(x: torch.Tensor, expected: tuple[int, int, int], model_name: str
         )
 
 
-def _check_choice(name: str, value: str, choices) -> None:
-    if value not in choices:
-        raise UsageError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
-
-
 def _check_whole_number(name: str, value, example: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         try:
@@ -96,8 +91,8 @@ class AlexNet(nn.Module):
         _check_whole_number("image_size", image_size, "224")
         _check_whole_number("in_channels", in_channels, "1")
         _check_whole_number("num_classes", num_classes, "10")
-        _check_choice("activation", activation, ACTIVATIONS)
-        _check_choice("pooling", pooling, POOLING)
+        check_choice("activation", activation, ACTIVATIONS, sort=True)
+        check_choice("pooling", pooling, POOLING, sort=True)
         if alexnet_feature_size(image_size, pooling) < 1:
             raise UsageError(
                 f"AlexNet needs images of at least {ALEXNET_MIN_IMAGE_SIZE}x"
@@ -206,7 +201,7 @@ class LeNet(nn.Module):
 
     def __init__(self, activation: str = "sigmoid", num_classes: int = 10) -> None:
         super().__init__()
-        _check_choice("activation", activation, LENET_ACTIVATIONS)
+        check_choice("activation", activation, LENET_ACTIVATIONS, sort=True)
         act = ACTIVATIONS[activation]
         self.activation = activation
         self.input_shape = (1, 28, 28)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import UsageError
+from ..errors import check_choice
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -73,8 +73,7 @@ def use_language(lang: str = "en") -> str | None:
     """
     import matplotlib as mpl
 
-    if lang not in _LABELS:
-        raise UsageError(f"lang must be one of {sorted(_LABELS)}, got {lang!r}.")
+    check_choice("lang", lang, _LABELS, sort=True)
     if lang != "zh":
         return None
     font = find_cjk_font()
@@ -277,8 +276,7 @@ def architecture_stages(net, input_shape: Sequence[int] | None = None,
 
     from .summary import layer_summary
 
-    if lang not in _ARCH_WORDS:
-        raise UsageError(f"lang must be one of {sorted(_ARCH_WORDS)}, got {lang!r}.")
+    check_choice("lang", lang, _ARCH_WORDS, sort=True)
     words = _ARCH_WORDS[lang]
     shape = tuple(input_shape or net.input_shape)
     modules = dict(net.named_modules())

@@ -12,15 +12,14 @@ import warnings
 import torch
 from torch import nn
 
-from ..errors import UsageError
+from ..errors import check_choice
 
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
 """`train(compile=...)`: "off" runs eagerly; the others are `torch.compile`'s modes."""
 
 
 def check_compile_mode(mode: str) -> None:
-    if mode not in COMPILE_MODES:
-        raise UsageError(f"compile must be one of {COMPILE_MODES}, got {mode!r}.")
+    check_choice("compile", mode, COMPILE_MODES)
 
 
 class EagerFallback:

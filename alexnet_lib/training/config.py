@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..devices import resolve_device
-from ..errors import UsageError
+from ..errors import UsageError, check_choice
 from ..quick import quick_mode
 from . import messages
 from .compiling import check_compile_mode
@@ -79,8 +79,7 @@ def check_config(config: TrainConfig, net: nn.Module, train_iter: Iterable,
 
 def _check_precision(precision: str, device) -> None:
     """An unknown number format, or fp16 where there is no CUDA GPU, before any work."""
-    if precision not in PRECISIONS:
-        raise UsageError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    check_choice("precision", precision, PRECISIONS)
     if precision == "fp16" and resolve_device(device).type != "cuda":
         raise UsageError("precision='fp16' needs a CUDA GPU: pass precision='bf16' or 'fp32' "
                          f"on {resolve_device(device)}.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ..errors import UsageError
+from ..errors import check_choice
 
 LANGUAGES = ("en", "zh")
 
@@ -17,8 +17,7 @@ COMMAND_LINE: ContextVar[bool] = ContextVar("command_line", default=False)
 
 
 def check_lang(lang: str) -> None:
-    if lang not in LANGUAGES:
-        raise UsageError(f"lang must be one of {LANGUAGES}, got {lang!r}.")
+    check_choice("lang", lang, LANGUAGES)
 
 
 def epoch_label(epoch: int, lang: str) -> str:

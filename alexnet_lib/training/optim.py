@@ -18,7 +18,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler, ReduceLROnPlateau
 
-from ..errors import UsageError
+from ..errors import UsageError, check_choice
 
 OPTIMIZERS = ("adam", "sgd")
 SGD_MOMENTUM = 0.9
@@ -76,8 +76,7 @@ class WarmupLinear:
 
 
 def check_schedule(schedule: str) -> None:
-    if schedule not in LR_SCHEDULES:
-        raise UsageError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}.")
+    check_choice("lr_schedule", schedule, LR_SCHEDULES)
 
 
 def make_scheduler(schedule: str, optimizer: Optimizer, total_steps: int

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import UsageError
+from ..errors import UsageError, check_choice
 from .distributed import all_gather
 from .messages import COMMAND_LINE
 
@@ -60,8 +60,7 @@ def choose_precision(device: torch.device, precision: str = "auto", saved: str |
     with loss scaling on older GPUs, fp32 otherwise. Under torchrun every process takes the
     first one's choice. `saved`: the format of the checkpoint `saved_in` being resumed, which
     a resumed run keeps ("auto" takes it; another format is refused)."""
-    if precision not in PRECISIONS:
-        raise UsageError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    check_choice("precision", precision, PRECISIONS)
     reason = "asked for"
     if saved is not None and precision not in ("auto", saved):
         cli = COMMAND_LINE.get()  # the command line's users answer with options
