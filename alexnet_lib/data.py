@@ -262,6 +262,16 @@ class FashionMNISTBatches:
         self.rank, self.world_size = rank, world_size
         return self
 
+    def subset(self, index: slice | torch.Tensor, *, shuffle: bool,
+               augment: bool) -> FashionMNISTBatches:
+        """The examples at `index`, as a loader of the same size and device (and augmentation,
+        if `augment`)."""
+        return FashionMNISTBatches(
+            self.images[index].squeeze(1), self.labels[index], self.batch_size,
+            shuffle=shuffle, resize=self.resize, augment=self.augment if augment else None,
+            device=self.device,
+        )
+
     @property
     def image_shape(self) -> tuple[int, int, int]:
         side = self.resize or self.images.shape[-1]
@@ -382,12 +392,5 @@ def split_validation(
     held_out, kept = order[:num_examples].to(train_iter.device), order[num_examples:].to(
         train_iter.device
     )
-
-    def subset(index: torch.Tensor, train: bool) -> FashionMNISTBatches:
-        return FashionMNISTBatches(
-            train_iter.images[index].squeeze(1), train_iter.labels[index],
-            train_iter.batch_size, shuffle=train, resize=train_iter.resize,
-            augment=train_iter.augment if train else None, device=train_iter.device,
-        )  # fmt: skip
-
-    return subset(kept, True), subset(held_out, False)
+    return (train_iter.subset(kept, shuffle=True, augment=True),
+            train_iter.subset(held_out, shuffle=False, augment=False))

@@ -257,13 +257,7 @@ def train_recipe(recipe: Recipe, seed: int, device: str | torch.device | None = 
 
 def _first(data_iter, n: int, augment: bool = True):
     """The first n examples of a loader, as a loader of the same kind (augmentation optional)."""
-    from ..data import FashionMNISTBatches
-
-    n = min(n, data_iter.num_examples)
-    return FashionMNISTBatches(
-        data_iter.images[:n].squeeze(1), data_iter.labels[:n], data_iter.batch_size,
-        shuffle=data_iter.shuffle, resize=data_iter.resize,
-        augment=data_iter.augment if augment else None, device=data_iter.device)
+    return data_iter.subset(slice(n), shuffle=data_iter.shuffle, augment=augment)
 
 
 def _load_matching(path: Path, experiment: Experiment) -> ExperimentResult | None:
