@@ -83,26 +83,31 @@ class StopRequest:
 
 
 @contextmanager
-def stop_requests(second_ctrl_c_stops: bool = True) -> Iterator[StopRequest]:
-    """Install the handlers for the duration of a run; the previous ones come back after.
-
-    Outside the main thread Python cannot install signal handlers: the request then only
-    changes when the loop itself calls `request()`.
-    """
-    request = StopRequest(second_ctrl_c_stops)
+def _handling(handler) -> Iterator[None]:
+    """`handler` for every stop signal not ignored, the previous handlers back after. Outside
+    the main thread Python cannot install signal handlers: nothing is installed there."""
     if threading.current_thread() is not threading.main_thread():
-        yield request
+        yield
         return
     previous = {
-        signum: signal.signal(signum, request._on_signal)
+        signum: signal.signal(signum, handler)
         for signum in STOP_SIGNALS
         if signal.getsignal(signum) is not signal.SIG_IGN  # e.g. SIGHUP under nohup
     }
     try:
-        yield request
+        yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@contextmanager
+def stop_requests(second_ctrl_c_stops: bool = True) -> Iterator[StopRequest]:
+    """Install the handlers for the duration of a run; the previous ones come back after.
+    Outside the main thread the request only changes when the loop calls `request()`."""
+    request = StopRequest(second_ctrl_c_stops)
+    with _handling(request._on_signal):
+        yield request
 
 
 def agree_on_stop(stop: StopRequest, device: torch.device) -> bool:
@@ -134,13 +139,5 @@ def signals_held() -> Iterator[list[int]]:
     a stop leaves all of them new or all of them old; yields the signals received meanwhile.
     Outside the main thread nothing is held."""
     received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    with _handling(lambda signum, frame: received.append(signum)):
         yield received
-        return
-    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-                for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN}
-    try:
-        yield received
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
