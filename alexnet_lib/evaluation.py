@@ -84,7 +84,7 @@ def correct_and_loss(net: nn.Module, data_iter: Iterable, device: torch.device |
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(correct predictions, summed cross-entropy, number of examples), the first two as
     tensors on the device, summed over all processes in data-parallel training. Raises
-    ValueError when `data_iter` holds no examples."""
+    UsageError (a ValueError) when `data_iter` holds no examples."""
     device = device or _device_of(net)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     loss_sum = torch.zeros((), dtype=torch.float32, device=device)
@@ -150,7 +150,7 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor,
 
     predicted, labels: 1-D integer tensors of class indices in [0, num_classes), such as
     `predictions.predicted` and `predictions.labels`. Anything else is refused with a
-    ValueError naming it, rather than miscounted.
+    UsageError (a ValueError) naming it, rather than miscounted.
     """
     for name, tensor in (("predicted", predicted), ("labels", labels)):
         if not isinstance(tensor, torch.Tensor):

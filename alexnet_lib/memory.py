@@ -50,7 +50,7 @@ def training_bytes(net: nn.Module, batch_size: int) -> int:
 
 
 def check_fits(need: int, device: torch.device, what: str, advice: str) -> None:
-    """Raise a ValueError when `need` bytes exceed the device's whole memory."""
+    """Raise a UsageError (a ValueError) when `need` bytes exceed the device's whole memory."""
     have = device_memory(device)
     if have is not None and need > have:
         where = "this machine" if device.type != "cuda" else torch.cuda.get_device_name(device)

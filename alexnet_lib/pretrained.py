@@ -12,6 +12,8 @@ import torch
 import torchvision
 from torch import nn
 
+from .errors import check_choice
+
 MESSAGES = {
     "en": {"fetching": "Downloading torchvision's ImageNet weights for AlexNet ({mb:.0f} MB) ...",
            "loaded": "Loaded torchvision's ImageNet weights for AlexNet ({top1}% top-1 on "
@@ -30,8 +32,7 @@ def pretrained_alexnet(lang: str = "en", timeout: float = 30.0) -> tuple[nn.Modu
     """torchvision's `alexnet` (3 input channels, 1,000 classes) with its ImageNet weights, from
     the cache or downloaded, and True; where they can't be had (offline, a blocked or damaged
     download), the same network with random weights and False, after one line saying so."""
-    if lang not in MESSAGES:
-        raise ValueError(f"lang must be one of {sorted(MESSAGES)}, got {lang!r}.")
+    check_choice("lang", lang, MESSAGES, sort=True)
     weights = torchvision.models.AlexNet_Weights.IMAGENET1K_V1
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
     if not cached.exists():
