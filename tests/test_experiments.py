@@ -176,8 +176,18 @@ def test_unknown_names_are_refused():
         run_experiment("dropout", variants=["p=0.9"])
 
 
+def test_the_dropout_experiment_repeats_a_pilot_regime_on_seeds_the_pilots_did_not_use():
+    pilots, final = experiments.EXPERIMENTS["dropout-pilots"], experiments.EXPERIMENTS["dropout"]
+    regimes = {label: recipe for label, recipe in pilots.variants.items()
+               if replace(recipe, dropout=0.0) == final.variants["p=0"]}
+    assert sorted(recipe.dropout for recipe in regimes.values()) == [0.0, 0.5]
+    assert final.variants["p=0.5"] == replace(final.variants["p=0"], dropout=0.5)
+    assert not set(pilots.seeds) & set(final.seeds)
+    assert len(final.seeds) >= 3
+
+
 def test_the_book_experiments_change_one_setting_at_a_time():
-    for name in ("dropout", "augmentation", "ablation"):
+    for name in ("dropout", "dropout-67px", "augmentation", "ablation"):
         experiment = experiments.EXPERIMENTS[name]
         recipes = list(experiment.variants.values())
         base = recipes[0] if name == "ablation" else None

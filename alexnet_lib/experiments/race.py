@@ -254,16 +254,6 @@ class RaceResult:
         return [([round(p[0] * r["steps_per_epoch"]) for p in r["points"]],
                  [p[2] for p in r["points"]]) for r in self.runs(activation, lr, init)]
 
-    def curve(self, activation: str, lr: float,
-              init: str = "default") -> tuple[list[float], list[float]]:
-        """Epochs and the training error averaged over the seeds, at each point that every
-        seed's run reached (runs stop at the last target)."""
-        runs = self.runs(activation, lr, init)
-        shortest = min(runs, key=lambda r: len(r["points"]))
-        epochs = [p[0] for p in shortest["points"]]
-        errors = [sum(r["points"][i][2] for r in runs) / len(runs) for i in range(len(epochs))]
-        return epochs, errors
-
     def table(self, lang: str = "en") -> str:
         """Per activation (and start) and target, at the rate fastest to that target: epochs
         and seconds to reach it, and optimiser steps where the record has them, mean ± sd over
