@@ -184,7 +184,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "lower it.",
             _variants(_AUGMENT_BASE, **{
                 name: {"augment": name}
-                for name in ("none", "flip", "vflip")
+                for name in ("none", "flip", "vflip", "crop", "flip+crop")
             }),
         ),
         Experiment(
